@@ -1,0 +1,115 @@
+// Typed, immutable configuration snapshot: what config::load() produces from the TOML file and
+// what every other part of bws reads. Nothing here is parsed at request time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bws::config {
+
+using std::chrono::milliseconds;
+
+// Where a value came from, for diagnostics ("FILE:LINE:COL: message").
+struct source_pos {
+    std::string file;
+    int line = 0;
+    int column = 0;
+};
+
+enum class log_level { trace, debug, info, warn, error, critical, off };
+enum class log_output { automatic, file, stdout_stream, stderr_stream, journald };
+enum class access_log_format { combined, json };
+
+// Request limits and timeouts: each one bounds what a peer can make a worker hold.
+struct limits {
+    std::size_t max_header_bytes = 16 * 1024;   // request line + headers; over it: 431
+    std::size_t max_header_count = 100;         // over it: 431
+    std::size_t max_uri_bytes = 8 * 1024;       // over it: 414
+    std::size_t max_body_bytes = 1024 * 1024;   // over it: 413
+    std::size_t max_ranges = 16;                // more ranges than this: the whole file (200)
+    std::size_t max_keepalive_requests = 10000; // then Connection: close
+    std::size_t max_connections = 10000;        // per worker; above it new connections wait
+    milliseconds header_timeout{10'000};        // first byte to end of headers: 408
+    milliseconds keepalive_timeout{75'000};     // idle between requests: silent close
+    milliseconds send_timeout{60'000};          // no write progress for this long: close
+    milliseconds body_timeout{60'000};          // reading a request body
+};
+
+struct server_section {
+    std::string name = "bws";
+    unsigned workers = 0; // 0 = "auto": one per CPU
+    milliseconds shutdown_timeout{10'000};
+    std::string health_path = "/health";
+    bool server_header = true; // send "Server: bws/VERSION"
+    int backlog = 4096;
+    limits limits;
+};
+
+struct daemon_section {
+    std::string user;  // empty: do not change user
+    std::string group; // empty: the user's primary group
+    std::filesystem::path pid_file;
+    std::filesystem::path working_directory;
+    bool daemonize = false;
+    bool allow_root_workers = false; // workers stay root only when this is set
+};
+
+struct logging_section {
+    log_level level = log_level::info;
+    log_output output = log_output::automatic;
+    std::filesystem::path file_path;      // server log when output = file
+    std::uint64_t max_size = 0;           // bytes; 0 = never rotate by size
+    unsigned max_files = 10;              // rotated files kept
+    bool compress = false;                // gzip rotated files
+    std::optional<std::filesystem::path> access_log; // nullopt = default; empty path = off
+    access_log_format access_log_format = access_log_format::combined;
+    std::filesystem::path error_log;      // empty = none
+    bool log_requests = true;             // access logging on/off globally
+};
+
+// One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary
+// hostname first; wildcard names keep their leading "*.".
+struct site {
+    std::string name;
+    std::vector<std::string> hostnames;
+    std::uint16_t port = 0;
+    std::string bind = "0.0.0.0"; // listener address (IPv4 or IPv6 literal)
+    bool is_default = false;
+    std::filesystem::path static_dir; // absolute, lexically normal
+    std::vector<std::string> index_files{"index.html", "index.htm"};
+    std::vector<std::pair<std::string, std::string>> headers; // in file order
+    std::map<unsigned, std::filesystem::path> error_pages;      // status -> absolute path
+    std::optional<std::string> cache_control;                   // default Cache-Control
+    std::optional<std::filesystem::path> access_log;            // per-site override; empty = off
+    source_pos pos;
+};
+
+// A listening address shared by every site that names it.
+struct listen_address {
+    std::string bind;
+    std::uint16_t port = 0;
+    auto operator<=>(const listen_address&) const = default;
+};
+
+struct snapshot {
+    std::filesystem::path source_file; // empty for `bws DIR`
+    server_section server;
+    daemon_section daemon;
+    logging_section logging;
+    std::vector<site> sites;
+
+    // Distinct listener addresses, sorted; derived from sites by the loader.
+    std::vector<listen_address> listeners;
+};
+
+using snapshot_ptr = std::shared_ptr<const snapshot>;
+
+} // namespace bws::config

@@ -1,0 +1,56 @@
+// A response as handlers describe it, before the session serialises it: status, headers and a
+// body made of in-memory bytes and file slices (file slices go out with sendfile on plain TCP).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bws::http {
+
+// An open, read-only file shared between the file cache and the responses that send it.
+class open_file {
+public:
+    explicit open_file(int fd) noexcept : fd_(fd) {}
+    ~open_file();
+    open_file(const open_file&) = delete;
+    open_file& operator=(const open_file&) = delete;
+    int fd() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+struct body_piece {
+    std::string bytes;                // used when file is null
+    std::shared_ptr<open_file> file;  // when set: send [offset, offset + length) of it
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+
+    std::uint64_t size() const { return file ? length : bytes.size(); }
+};
+
+struct response {
+    unsigned status = 200;
+    // Handler headers. The session adds Date, Server, Connection and Content-Length itself and
+    // the site's configured headers after these.
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::vector<body_piece> body;
+    // Set by handlers that report an error status without a body of their own: the session
+    // fills in the site's error page (or the built-in one).
+    bool use_error_page = false;
+
+    std::uint64_t content_length() const {
+        std::uint64_t n = 0;
+        for (const auto& p : body)
+            n += p.size();
+        return n;
+    }
+    void set_header(std::string name, std::string value) {
+        headers.emplace_back(std::move(name), std::move(value));
+    }
+};
+
+} // namespace bws::http
