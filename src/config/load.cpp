@@ -381,7 +381,10 @@ void loader::read_server(const toml::table& t, server_section& s) {
 
 void loader::read_limits(const toml::table& t, limits& l) {
     constexpr auto max = std::numeric_limits<std::int64_t>::max();
-    for (auto&& [k, v] : t) {
+    for (auto&& entry : t) {
+        // Named references, not a structured binding: clang 14 cannot capture those in lambdas.
+        const toml::key& k = entry.first;
+        const toml::node& v = entry.second;
         const std::string_view key = k.str();
         auto size = [&](std::size_t& field, std::uint64_t min) {
             if (auto n = size_value(v, key, min))

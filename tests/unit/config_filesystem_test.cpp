@@ -229,5 +229,20 @@ TEST(ConfigDirectoryMode, RejectsMissingDirectoryAndBadBind) {
     EXPECT_NE(r.errors[0].message.find("not an IPv4 or IPv6 address literal"), std::string::npos);
 }
 
+TEST(ConfigExample, BundledExampleLoadsWithItsFiles) {
+    const fs::path file = fs::path(BWS_SOURCE_DIR) / "examples/bws.example.toml";
+    auto r = load_file(file);
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    EXPECT_TRUE(r.warnings.empty()) << all(r.warnings);
+    const snapshot& c = *r.config;
+    ASSERT_EQ(c.sites.size(), 2u);
+    EXPECT_EQ(c.sites[0].name, "main");
+    EXPECT_TRUE(c.sites[0].is_default);
+    EXPECT_FALSE(c.sites[1].is_default);
+    EXPECT_EQ(c.sites[1].static_dir,
+              fs::path(BWS_SOURCE_DIR).lexically_normal() / "examples/sites/blog");
+    EXPECT_EQ(c.listeners, (std::vector<listen_address>{{"127.0.0.1", 8080}}));
+}
+
 } // namespace
 } // namespace bws::config
