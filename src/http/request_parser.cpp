@@ -69,6 +69,7 @@ void request_parser::on_request_impl(bhttp::verb method, beast::string_view meth
     head_.method_string.assign(method_str.data(), method_str.size());
     head_.target.assign(target.data(), target.size());
     head_.version = version;
+    request_line_seen_ = true;
     if (version / 10 != 1)
         return reject(505, ec);
     if (target.size() > limits_.max_uri_bytes)
@@ -177,6 +178,10 @@ unsigned request_parser::status_for(beast::error_code ec, std::string_view buffe
     if (reject_status_ != 0)
         return reject_status_;
     if (ec == bhttp::error::header_limit) {
+        // Beast consumes the request line as soon as it is complete; if it never was, the
+        // line itself is what is too long.
+        if (request_line_seen_)
+            return 431;
         auto line_end = buffered.find("\r\n");
         if (line_end == std::string_view::npos || line_end > limits_.max_uri_bytes)
             return 414;
@@ -184,11 +189,15 @@ unsigned request_parser::status_for(beast::error_code ec, std::string_view buffe
     }
     if (ec == bhttp::error::body_limit)
         return 413;
-    if (ec == bhttp::error::bad_version && buffered.size() > 5) {
-        // "HTTP/2.0" style versions Beast refuses outright are still a version problem.
+    if (ec == bhttp::error::bad_version) {
+        // A well-formed request line whose version Beast refuses ("HTTP/3.0" style) is a
+        // version problem; anything else ("GET / / HTTP/1.1") is a bad request.
         auto line = buffered.substr(0, buffered.find("\r\n"));
-        auto sp = line.rfind(' ');
-        if (sp != std::string_view::npos && line.substr(sp + 1).rfind("HTTP/", 0) == 0)
+        auto first = line.find(' ');
+        auto last = line.rfind(' ');
+        auto version = line.substr(last + 1);
+        if (first != std::string_view::npos && first != last && line.find(' ', first + 1) == last &&
+            version.size() == 8 && version.rfind("HTTP/", 0) == 0 && version[6] == '.')
             return 505;
     }
     return 400;

@@ -72,6 +72,7 @@ private:
     int transfer_encoding_count_ = 0;
     bool transfer_encoding_chunked_only_ = false;
     bool content_length_seen_ = false;
+    bool request_line_seen_ = false;
 };
 
 } // namespace bws::http
