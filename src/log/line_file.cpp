@@ -66,6 +66,11 @@ void line_file::reopen() {
     std::lock_guard lock(mutex_);
     if (!owned_)
         return;
+    if (!pending_tail_.empty()) {
+        // The cut line belongs to the old file; it cannot be finished in the new one.
+        report_.dropped(1, last_write_error_);
+        pending_tail_.clear();
+    }
     close_locked();
     open_locked();
 }
@@ -100,45 +105,47 @@ bool line_file::write(std::string_view lines) {
 }
 
 bool line_file::write_all_locked(std::string_view data) {
-    if (write_once_locked(data)) {
+    // The rest of a line cut by an earlier short write goes first, so that the line is
+    // completed rather than torn once space returns.
+    if (!pending_tail_.empty()) {
+        const auto n = write_some_locked(pending_tail_);
+        if (n > 0)
+            pending_tail_.erase(0, static_cast<std::size_t>(n));
+        if (!pending_tail_.empty()) {
+            report_.dropped(count_lines(data), last_write_error_);
+            return false;
+        }
+    }
+    const auto n = write_some_locked(data);
+    if (n == static_cast<ssize_t>(data.size())) {
         report_.succeeded();
         return true;
     }
+    // Nothing or part of the batch was written (the disk filled up). A line cut in the middle
+    // is finished later (pending_tail_); the whole lines after it are dropped.
+    auto rest = data.substr(n > 0 ? static_cast<std::size_t>(n) : 0);
+    if (n > 0 && data[static_cast<std::size_t>(n) - 1] != '\n') {
+        const auto line_end = rest.find('\n');
+        const auto tail_length = line_end == std::string_view::npos ? rest.size() : line_end + 1;
+        pending_tail_.assign(rest.substr(0, tail_length));
+        rest.remove_prefix(tail_length);
+    }
+    if (rest.empty())
+        return true; // only the cut line remains, and it is kept
+    report_.dropped(count_lines(rest), last_write_error_);
     return false;
 }
 
-bool line_file::write_once_locked(std::string_view data) {
+ssize_t line_file::write_some_locked(std::string_view data) {
     ssize_t n;
     do {
         n = ::write(fd_, data.data(), data.size());
     } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        report_.dropped(count_lines(data), errno);
-        return false;
-    }
-    if (static_cast<std::size_t>(n) == data.size())
-        return true;
-    // Short write (the disk filled up mid-batch). Finish the line that was cut so the file
-    // does not hold a torn line if at all possible; the lines after it are dropped.
-    const auto written = static_cast<std::size_t>(n);
-    const int error = ENOSPC;
-    auto line_end = data.find('\n', written);
-    if (written > 0 && data[written - 1] != '\n' && line_end != std::string_view::npos) {
-        auto rest = data.substr(written, line_end + 1 - written);
-        while (!rest.empty()) {
-            const auto m = ::write(fd_, rest.data(), rest.size());
-            if (m < 0 && errno == EINTR)
-                continue;
-            if (m <= 0)
-                break;
-            rest.remove_prefix(static_cast<std::size_t>(m));
-        }
-        data = data.substr(line_end + 1);
-    } else {
-        data = data.substr(written);
-    }
-    report_.dropped(count_lines(data), error);
-    return false;
+    if (n < 0)
+        last_write_error_ = errno;
+    else if (static_cast<std::size_t>(n) < data.size())
+        last_write_error_ = ENOSPC; // a short write on a regular file means it is full
+    return n;
 }
 
 } // namespace bws::log

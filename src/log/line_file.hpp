@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <sys/types.h>
 
 namespace bws::log {
 
@@ -47,7 +49,7 @@ public:
 
 private:
     bool write_all_locked(std::string_view data); // caller holds mutex_
-    bool write_once_locked(std::string_view data);
+    ssize_t write_some_locked(std::string_view data);
     void open_locked();
     void close_locked();
 
@@ -59,6 +61,8 @@ private:
     timing timing_;
     clock::time_point last_open_attempt_{};
     int last_open_error_ = 0;
+    int last_write_error_ = 0;
+    std::string pending_tail_; // the unwritten end of a line cut by a short write
     failure_report report_;
 };
 
