@@ -3,6 +3,7 @@
 
 #include "app/worker.hpp"
 #include "config/load.hpp"
+#include "log/setup.hpp"
 #include "net/listeners.hpp"
 
 #include <cstdio>
@@ -23,6 +24,7 @@ std::filesystem::path resolve_pid_file(const serve_options& options,
 }
 
 int serve_config(const serve_options& options) {
+    log::setup(options.config->logging, {.verbose = options.verbose, .role = "master"});
     worker_context context;
     context.config = options.config;
     for (const auto& address : options.config->listeners) {

@@ -3,6 +3,8 @@
 #include "app/worker.hpp"
 
 #include "http/server.hpp"
+#include "log/context.hpp"
+#include "log/setup.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -77,7 +79,7 @@ private:
     }
 
     void reopen() {
-        server_.reopen_logs();
+        log::reopen_all(); // server log, error log and access logs of this process
         send("reopened");
     }
 
@@ -191,6 +193,7 @@ private:
 } // namespace
 
 int worker_main(const worker_context& context) {
+    log::set_role("worker");
     worker w(context);
     return w.run();
 }

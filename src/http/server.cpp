@@ -309,11 +309,6 @@ void server::set_master_status(const std::string& json) {
     master_status_ = std::make_unique<boost::json::object>(std::move(parsed.as_object()));
 }
 
-void server::reopen_logs() {
-    for (auto& log : distinct_logs_)
-        log->reopen();
-}
-
 void server::flush_logs() {
     for (auto& log : distinct_logs_)
         log->flush();

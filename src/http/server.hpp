@@ -69,7 +69,6 @@ public:
     std::size_t session_count() const { return sessions_.size(); }
     std::vector<std::pair<std::string, std::uint64_t>> site_counters() const;
     void set_master_status(const std::string& json);
-    void reopen_logs();
     void flush_logs();
 
     // For sessions.
