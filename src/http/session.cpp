@@ -68,7 +68,7 @@ void session::start() {
     if (!ec)
         client_address_ = remote.address().to_string();
     else
-        client_address_ = "-";
+        client_address_.assign(1, '-'); // not = "-": GCC 12 warns falsely (PR 105651)
     deadline_ = clock::now() + server_.limits().header_timeout;
     do_read();
 }
