@@ -23,6 +23,8 @@
 # services) and is started from a cgroup of its own (with --keep-unit nspawn splits its
 # cgroup into payload/ and supervisor/; from the host's root cgroup those would leak).
 
+# wait_for conditions are evaluated later, hence single quotes.
+# shellcheck disable=SC2016
 NS_SUITE=bookworm
 # Packages of every test rootfs. Deliberately minimal: no procps, no python3, so a
 # Depends: missing from the bws package shows up as a failure.
