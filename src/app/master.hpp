@@ -5,18 +5,21 @@
 #include "config/model.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace bws::app {
 
 struct master_options {
-    config::snapshot_ptr config;          // already loaded and validated
-    std::filesystem::path config_file;    // re-read on SIGHUP; empty for `bws DIR` (no reload)
-    std::filesystem::path pid_file;       // resolved: --pid-file > $BWS_PID_FILE > [daemon]
-    bool daemonize = false;               // --daemon or [daemon] daemonize
+    config::snapshot_ptr config;       // already loaded and validated
+    std::filesystem::path config_file; // re-read on SIGHUP; empty for `bws DIR` (no reload)
+    std::filesystem::path pid_file;    // resolved: --pid-file > $BWS_PID_FILE > [daemon]
+    bool daemonize = false;            // --daemon or [daemon] daemonize
     bool verbose = false;
-    int argc = 0;                         // for rewriting the process title
+    int argc = 0; // for rewriting the process title
     char** argv = nullptr;
+    // Reopens the master's own log files (SIGUSR1); set by whoever set up logging.
+    std::function<void()> reopen_logs;
 };
 
 // Runs the master until it is stopped; returns the process exit code.
