@@ -12,6 +12,7 @@
 #include "app/status_json.hpp"
 #include "app/supervisor.hpp"
 #include "config/load.hpp"
+#include "log/setup.hpp"
 #include "net/listeners.hpp"
 #include "sys/notify.hpp"
 #include "sys/socket_activation.hpp"
@@ -330,9 +331,7 @@ void master::on_signal(int signal_number) {
         break;
     case SIGUSR1:
         spdlog::info("SIGUSR1: reopening log files");
-        if (options_.reopen_logs) {
-            options_.reopen_logs();
-        }
+        log::reopen_server_logs();
         for (auto& w : supervisor_.workers()) {
             supervisor_.send(w, "reopen");
         }

@@ -5,7 +5,6 @@
 #include "config/model.hpp"
 
 #include <filesystem>
-#include <functional>
 #include <string>
 
 namespace bws::app {
@@ -18,8 +17,6 @@ struct master_options {
     bool verbose = false;
     int argc = 0; // for rewriting the process title
     char** argv = nullptr;
-    // Reopens the master's own log files (SIGUSR1); set by whoever set up logging.
-    std::function<void()> reopen_logs;
 };
 
 // Runs the master until it is stopped; returns the process exit code.
