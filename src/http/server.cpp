@@ -2,6 +2,7 @@
 // draining.
 #include "http/server.hpp"
 
+#include "files/file_cache.hpp"
 #include "files/static_handler.hpp"
 #include "http/session.hpp"
 
