@@ -188,6 +188,9 @@ int master::run(std::optional<worker_launch>& child) {
     child_ = &child;
     std::string error;
     if (!start(error)) {
+        if (pid_file_) {
+            pid_file_->remove();
+        }
         spdlog::critical("{}", error);
         if (!options_.daemonize) {
             std::fprintf(stderr, "bws: %s\n", error.c_str());
@@ -238,7 +241,9 @@ bool master::start(std::string& error) {
     if (watchdog_) {
         auto interval = std::chrono::duration_cast<clock::duration>(*watchdog_);
         fresh_limit_ = std::max(interval, min_fresh);
-        stale_after_ = std::min(heartbeat_stale_after, fresh_limit_);
+        // Kill a stuck worker a little after pings stop, so that systemd sees the gap when
+        // its interval is short, and the replacement happens before it acts when it is long.
+        stale_after_ = std::min(heartbeat_stale_after, fresh_limit_ + 2s);
         spdlog::info("systemd watchdog: {} ms, pinging every {} ms",
                      std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_).count(),
                      std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -6,7 +6,7 @@
 
 namespace {
 
-using namespace bws::test;
+using namespace bws::test::proc;
 
 TEST(ProcessCrash, KilledWorkerIsReplacedUnderLoad) {
     simple_setup s;

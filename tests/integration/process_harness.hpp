@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-namespace bws::test {
+namespace bws::test::proc {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -418,21 +418,26 @@ public:
     // GET; returns status 0 on any transport failure.
     http_response get(const std::string& path, const std::string& host = "localhost",
                       bool close_connection = false) {
+        bool reused = fd_ >= 0;
         if (fd_ < 0) {
             fd_ = connect_to(port_);
             if (fd_ < 0) {
+                last_error = "connect: " + std::string(std::strerror(errno));
                 return {};
             }
         }
+        last_error = reused ? "on a reused connection: " : "on a new connection: ";
         std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" +
                           (close_connection ? "Connection: close\r\n" : "") + "\r\n";
         if (send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+            last_error += "send: " + std::string(std::strerror(errno));
             reset();
             return {};
         }
         http_response r;
         auto header_end = fill_until("\r\n\r\n");
         if (!header_end) {
+            last_error += "no response head (" + std::to_string(buffer_.size()) + " bytes)";
             reset();
             return {};
         }
@@ -502,6 +507,9 @@ private:
     std::uint16_t port_;
     int fd_ = -1;
     std::string buffer_;
+
+public:
+    std::string last_error; // why the last get() returned status 0
 };
 
 inline http_response http_get(std::uint16_t port, const std::string& path,
@@ -536,4 +544,4 @@ struct simple_setup {
     void save() { dir.write("config.toml", render(spec)); }
 };
 
-} // namespace bws::test
+} // namespace bws::test::proc

@@ -10,7 +10,7 @@
 
 namespace {
 
-using namespace bws::test;
+using namespace bws::test::proc;
 
 TEST(ProcessLifecycle, TitlesAndWorkers) {
     simple_setup s;

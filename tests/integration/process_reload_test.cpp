@@ -6,7 +6,7 @@
 
 namespace {
 
-using namespace bws::test;
+using namespace bws::test::proc;
 
 command_result reload(const simple_setup& s) {
     return run_bws({"--reload", "--pid-file", (s.dir.path / "bws.pid").string()}, 70s);
@@ -116,7 +116,9 @@ TEST(ProcessReload, ZeroFailedRequestsDuringTwentyReloads) {
                 ++failed;
                 std::lock_guard lock(failure_mutex);
                 if (first_failure.empty()) {
-                    first_failure = "status " + std::to_string(r.status);
+                    first_failure = std::string(keepalive ? "keep-alive" : "close") +
+                                    " client: status " + std::to_string(r.status) + " " +
+                                    c.last_error;
                 }
                 c.reset();
             }
