@@ -66,11 +66,12 @@ void listener_table::close_all() {
 }
 
 void listener_table::keep_only_for_child(const std::vector<inherited_listener>& keep) {
-    for (auto& [address, e] : entries_) {
+    for (auto& entry : entries_) {
+        int fd = entry.second.fd; // clang 14 cannot capture structured bindings
         bool kept = std::any_of(keep.begin(), keep.end(),
-                                [&](const inherited_listener& l) { return l.fd == e.fd; });
+                                [fd](const inherited_listener& l) { return l.fd == fd; });
         if (!kept) {
-            ::close(e.fd);
+            ::close(fd);
         }
     }
     entries_.clear();
