@@ -1,14 +1,12 @@
 // Serving and signalling: resolves the PID file and hands over to the master.
 #include "app/serve.hpp"
 
-#include "app/worker.hpp"
+#include "app/master.hpp"
 #include "config/load.hpp"
 #include "log/setup.hpp"
-#include "net/listeners.hpp"
 
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 
 namespace bws::app {
 
@@ -25,21 +23,15 @@ std::filesystem::path resolve_pid_file(const serve_options& options,
 
 int serve_config(const serve_options& options) {
     log::setup(options.config->logging, {.verbose = options.verbose, .role = "master"});
-    worker_context context;
-    context.config = options.config;
-    for (const auto& address : options.config->listeners) {
-        std::string error;
-        int fd = net::open_listener(address, options.config->server.backlog, error);
-        if (fd < 0) {
-            std::fprintf(stderr, "bws: %s\n", error.c_str());
-            return 1;
-        }
-        context.listeners.push_back({address, fd});
-    }
-    int status = worker_main(context);
-    for (const auto& listener : context.listeners)
-        ::close(listener.fd);
-    return status;
+    master_options master;
+    master.config = options.config;
+    master.config_file = options.config_file;
+    master.pid_file = resolve_pid_file(options, options.config.get());
+    master.daemonize = options.daemonize || options.config->daemon.daemonize;
+    master.verbose = options.verbose;
+    master.argc = options.argc;
+    master.argv = options.argv;
+    return run_master(master);
 }
 
 int send_action(const std::string& action, const serve_options& options) {
@@ -54,9 +46,7 @@ int send_action(const std::string& action, const serve_options& options) {
                              "BWS_PID_FILE, or set [daemon] pid_file\n");
         return 1;
     }
-    (void)action;
-    std::fprintf(stderr, "bws: signalling a running master needs the master process\n");
-    return 1;
+    return signal_master(action, pid_file);
 }
 
 } // namespace bws::app

@@ -135,8 +135,16 @@ void server::do_accept(std::size_t index) {
     }
     listener.acceptor->async_accept([this, index](boost::system::error_code ec,
                                                   asio::ip::tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || draining_)
+        if (ec == asio::error::operation_aborted)
             return;
+        if (draining_) {
+            // Accepted just before the drain began (the completion was already queued): the
+            // client has connected and will send a request, so serve it (with Connection:
+            // close) instead of dropping it.
+            if (!ec)
+                std::make_shared<session>(*this, std::move(socket), index)->start();
+            return;
+        }
         if (ec) {
             // EMFILE and friends: log and try again shortly instead of spinning.
             static std::chrono::steady_clock::time_point last_report;
@@ -194,9 +202,15 @@ void server::drain(std::function<void()> on_drained) {
 
 void server::check_drained() {
     if (draining_ && sessions_.empty() && on_drained_) {
-        auto callback = std::move(on_drained_);
-        on_drained_ = nullptr;
-        asio::post(io_, std::move(callback));
+        // Re-check when the post runs: an accept completion queued before the drain may have
+        // started a session in between.
+        asio::post(io_, [this] {
+            if (draining_ && sessions_.empty() && on_drained_) {
+                auto callback = std::move(on_drained_);
+                on_drained_ = nullptr;
+                callback();
+            }
+        });
     }
 }
 

@@ -18,6 +18,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 extern char** environ;
 
 namespace bws::test {
@@ -27,6 +29,8 @@ temp_dir::temp_dir() {
     std::string pattern = base.string();
     if (!::mkdtemp(pattern.data()))
         throw std::runtime_error("mkdtemp failed");
+    // Run as root, bws drops its workers to "nobody": they must be able to read the tree.
+    ::chmod(pattern.c_str(), 0755);
     path_ = pattern;
 }
 

@@ -1,0 +1,53 @@
+// The master's view of the server as JSON (what workers serve at /health/detailed) and as the
+// one-line STATUS= text for systemd.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bws::app {
+
+struct worker_view {
+    pid_t pid = 0;
+    unsigned generation = 0;
+    std::string state; // "starting", "ready", "draining"
+};
+
+struct reload_view {
+    std::optional<std::chrono::system_clock::time_point> time; // nullopt: no reload yet
+    bool ok = true;
+    std::string message;
+};
+
+struct master_view {
+    pid_t master_pid = 0;
+    unsigned generation = 0;
+    std::vector<worker_view> workers;
+    std::uint64_t reload_count = 0;
+    reload_view last_reload;
+    std::map<std::string, std::uint64_t> site_requests;
+    std::size_t site_count = 0;
+    std::size_t listener_count = 0;
+    std::chrono::seconds uptime{0};
+    std::string version;
+};
+
+// RFC 3339 UTC with seconds: "2024-05-01T12:00:00Z".
+std::string rfc3339(std::chrono::system_clock::time_point time);
+
+// {"master_pid":..,"generation":..,"workers":[{"pid":..,"generation":..,"state":".."}],
+//  "reload_count":..,"last_reload":{"time":..|null,"result":"ok"|"failed"|"none",
+//  "message":".."},"requests":{"site":n,...},"requests_total":n,"uptime_seconds":..,
+//  "version":".."}
+std::string status_json(const master_view& view);
+
+// "serving 3 sites on 2 listeners, 4 workers, generation 2, 1234 requests"
+std::string status_line(const master_view& view);
+
+} // namespace bws::app

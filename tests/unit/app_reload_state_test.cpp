@@ -1,0 +1,60 @@
+// The reload state file that `bws --reload` reads.
+#include "app/reload_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace {
+
+using namespace bws::app;
+namespace fs = std::filesystem;
+
+TEST(ReloadState, RoundTrip) {
+    reload_state s;
+    s.pid = 12;
+    s.generation = 4;
+    s.reload_count = 3;
+    s.reloading = true;
+    s.last_ok = false;
+    s.message = "invalid configuration: a.toml:1:2: bad\nsecond line";
+    auto parsed = parse_reload_state(format_reload_state(s));
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->pid, 12);
+    EXPECT_EQ(parsed->generation, 4u);
+    EXPECT_EQ(parsed->reload_count, 3u);
+    EXPECT_TRUE(parsed->reloading);
+    EXPECT_FALSE(parsed->last_ok);
+    EXPECT_EQ(parsed->message, "invalid configuration: a.toml:1:2: bad second line");
+}
+
+TEST(ReloadState, RejectsGarbage) {
+    EXPECT_FALSE(parse_reload_state(""));
+    EXPECT_FALSE(parse_reload_state("pid=abc\n"));
+    EXPECT_FALSE(parse_reload_state("generation=1\n"));
+    EXPECT_TRUE(parse_reload_state("pid=1\nfuture_key=x\n"));
+}
+
+TEST(ReloadState, FileWriteAndRead) {
+    std::string tmpl = (fs::temp_directory_path() / "bws-state-XXXXXX").string();
+    fs::path dir = mkdtemp(tmpl.data());
+    auto path = reload_state_path(dir / "bws.pid");
+    EXPECT_EQ(path, dir / "bws.pid.state");
+    EXPECT_FALSE(read_reload_state(path));
+    reload_state s;
+    s.pid = 5;
+    s.reload_count = 1;
+    s.message = "generation 2 serving";
+    std::string error;
+    ASSERT_TRUE(write_reload_state(path, s, error)) << error;
+    auto back = read_reload_state(path);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->message, "generation 2 serving");
+    EXPECT_FALSE(fs::exists(path.string() + ".tmp"));
+    fs::remove_all(dir);
+}
+
+} // namespace
