@@ -317,7 +317,8 @@ ns_dump() {
     fi
     if [ -s "$NS_WORK/console.log" ]; then
         echo "---- console (last 60 lines)"
-        tail -60 "$NS_WORK/console.log"
+        # Without the colour escapes of systemd's boot status lines.
+        tail -60 "$NS_WORK/console.log" | sed 's/\x1b\[[0-9;]*m//g'
     fi
     echo "---- end of diagnostics"
 }
