@@ -174,8 +174,14 @@ check "postinst applies bws.tmpfiles" grep -q 'systemd-tmpfiles.*--create bws.co
 check "postinst registers root:bws statoverrides for /etc/bws" grep -q 'dpkg-statoverride --update --add root bws' "$pi"
 check "postinst enables bws.service and bws-health-check.timer" \
     sh -c "grep -q \"deb-systemd-helper .*enable 'bws.service'\" '$pi' && grep -q \"deb-systemd-helper .*enable 'bws-health-check.timer'\" '$pi'"
-check "postinst does not enable bws.socket" \
-    sh -c "! grep -q \"deb-systemd-helper .*enable 'bws.socket'\" '$pi'"
+# --no-enable: debhelper re-enables bws.socket only where an admin had enabled it before.
+socket_enable_guarded() {
+    awk '/^# Automatically added/ { sec = "" } { sec = sec $0 "\n" }
+         /^# End automatically added/ && sec ~ /enable .bws\.socket./ {
+             if (sec !~ /debian-installed .bws\.socket./) bad = 1; seen = 1 }
+         END { exit !(seen && !bad) }' "$pi"
+}
+check "postinst enables bws.socket only if an admin had enabled it" socket_enable_guarded
 check "postinst starts (or restarts after upgrade) bws.service through deb-systemd-invoke" \
     grep -q "deb-systemd-invoke \$_dh_action .*'bws.service'" "$pi"
 check "maintainer scripts never call systemctl directly" \
