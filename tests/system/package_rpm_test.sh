@@ -42,10 +42,9 @@ if [ -z "${CCACHE_DIR:-}" ] && [ -d "${HOME:-/nonexistent}/.cache/ccache" ]; the
 fi
 export CCACHE_BASEDIR="$work"
 
-# build-rpm.sh runs from the same ref, so the spec and the tree always match.
+# build-rpm.sh takes the spec, the macros and the sources from the ref, so they always match.
 echo "building the rpm from $ref ..."
-git -C "$top" show "$ref:rpm/build-rpm.sh" >"$work/build-rpm.sh"
-if (cd "$top" && BWS_RPM_REF=$ref sh "$work/build-rpm.sh" "$work/out" >"$work/build.log" 2>&1); then
+if (cd "$top" && BWS_RPM_REF=$ref sh "$top/rpm/build-rpm.sh" "$work/out" >"$work/build.log" 2>&1); then
     ok "rpm/build-rpm.sh (rpmbuild -bb) succeeds"
 else
     bad "rpm/build-rpm.sh (rpmbuild -bb) succeeds (last lines of the log follow)"
@@ -54,7 +53,10 @@ else
 fi
 
 version=$(git -C "$top" show "$ref:rpm/bws.spec" | sed -n 's/^Version:[[:space:]]*//p')
-rpmfile=$(ls "$work"/out/bws-"$version"-*.rpm 2>/dev/null | grep -v -e '\.src\.rpm$' -e debug | head -n 1)
+rpmfile=
+for f in "$work"/out/bws-"$version"-*.rpm; do
+    case $f in *.src.rpm | *debug*) ;; *) [ -f "$f" ] && rpmfile=$f ;; esac
+done
 check "bws-$version-*.rpm was produced" test -n "$rpmfile"
 [ -n "$rpmfile" ] || finish
 check "%check ran the unit tests" grep -q 'ctest --output-on-failure -L unit' "$work/build.log"
