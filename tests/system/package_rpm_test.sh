@@ -197,14 +197,14 @@ check "installed bws prints its version $version" \
 mkdir -p "$root/etc"
 touch "$root/etc/passwd" "$root/etc/group" "$root/etc/shadow" "$root/etc/gshadow"
 check "systemd-sysusers creates the bws user from the packaged file" \
-    sh -c "systemd-sysusers --root='$root' /usr/lib/sysusers.d/bws.conf >/dev/null 2>&1 &&
+    sh -c "systemd-sysusers --root='$root' bws.conf >/dev/null 2>&1 &&
            grep -q '^bws:' '$root/etc/passwd' && grep -q '^bws:' '$root/etc/group'"
 bws_gid=$(awk -F: '$1 == "bws" { print $3 }' "$root/etc/group")
 bws_uid=$(awk -F: '$1 == "bws" { print $3 }' "$root/etc/passwd")
 check "the bws user is a system user without a login shell" \
-    sh -c "awk -F: '\$1 == \"bws\" { exit !(\$3 < 1000 && \$7 ~ /nologin\$/ && \$6 == \"/var/lib/bws\") }' '$root/etc/passwd'"
+    sh -c "awk -F: '\$1 == \"bws\" { f = (\$3 < 1000 && \$7 ~ /nologin\$/ && \$6 == \"/var/lib/bws\") } END { exit !f }' '$root/etc/passwd'"
 check "systemd-tmpfiles --create applies the packaged bws.conf" \
-    sh -c "systemd-tmpfiles --root='$root' --create /usr/lib/tmpfiles.d/bws.conf >/dev/null 2>&1"
+    sh -c "systemd-tmpfiles --root='$root' --create bws.conf >/dev/null 2>&1"
 owner_in_root() { [ "$(stat -c '%u:%g %a' "$root$1" 2>/dev/null)" = "$2" ]; }
 check "after tmpfiles: /etc/bws is root:bws 750" owner_in_root /etc/bws "0:$bws_gid 750"
 check "after tmpfiles: /etc/bws/config.toml is root:bws 640" owner_in_root /etc/bws/config.toml "0:$bws_gid 640"
