@@ -10,12 +10,12 @@
 namespace bws::app {
 
 struct master_options {
-    config::snapshot_ptr config;          // already loaded and validated
-    std::filesystem::path config_file;    // re-read on SIGHUP; empty for `bws DIR` (no reload)
-    std::filesystem::path pid_file;       // resolved: --pid-file > $BWS_PID_FILE > [daemon]
-    bool daemonize = false;               // --daemon or [daemon] daemonize
+    config::snapshot_ptr config;       // already loaded and validated
+    std::filesystem::path config_file; // re-read on SIGHUP; empty for `bws DIR` (no reload)
+    std::filesystem::path pid_file;    // resolved: --pid-file > $BWS_PID_FILE > [daemon]
+    bool daemonize = false;            // --daemon or [daemon] daemonize
     bool verbose = false;
-    int argc = 0;                         // for rewriting the process title
+    int argc = 0; // for rewriting the process title
     char** argv = nullptr;
 };
 

@@ -45,12 +45,15 @@ struct limits {
 
 struct server_section {
     std::string name = "bws";
-    unsigned workers = 0; // 0 = "auto": one per CPU
+    std::string version;     // informational only (original BWS key)
+    std::string description; // informational only (original BWS key)
+    unsigned workers = 0;    // 0 = "auto": one per CPU
     milliseconds shutdown_timeout{10'000};
     std::string health_path = "/health";
     bool server_header = true; // send "Server: bws/VERSION"
     int backlog = 4096;
-    limits limits;
+    // Qualified: a member named like its type must not use the unqualified name (GCC rejects it).
+    config::limits limits;
 };
 
 struct daemon_section {
@@ -65,14 +68,14 @@ struct daemon_section {
 struct logging_section {
     log_level level = log_level::info;
     log_output output = log_output::automatic;
-    std::filesystem::path file_path;      // server log when output = file
-    std::uint64_t max_size = 0;           // bytes; 0 = never rotate by size
-    unsigned max_files = 10;              // rotated files kept
-    bool compress = false;                // gzip rotated files
+    std::filesystem::path file_path;                 // server log when output = file
+    std::uint64_t max_size = 0;                      // bytes; 0 = never rotate by size
+    unsigned max_files = 10;                         // rotated files kept
+    bool compress = false;                           // gzip rotated files
     std::optional<std::filesystem::path> access_log; // nullopt = default; empty path = off
-    access_log_format access_log_format = access_log_format::combined;
-    std::filesystem::path error_log;      // empty = none
-    bool log_requests = true;             // access logging on/off globally
+    config::access_log_format access_log_format = config::access_log_format::combined;
+    std::filesystem::path error_log; // empty = none
+    bool log_requests = true;        // access logging on/off globally
 };
 
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary
@@ -86,9 +89,9 @@ struct site {
     std::filesystem::path static_dir; // absolute, lexically normal
     std::vector<std::string> index_files{"index.html", "index.htm"};
     std::vector<std::pair<std::string, std::string>> headers; // in file order
-    std::map<unsigned, std::filesystem::path> error_pages;      // status -> absolute path
-    std::optional<std::string> cache_control;                   // default Cache-Control
-    std::optional<std::filesystem::path> access_log;            // per-site override; empty = off
+    std::map<unsigned, std::filesystem::path> error_pages;    // status -> absolute path
+    std::optional<std::string> cache_control;                 // default Cache-Control
+    std::optional<std::filesystem::path> access_log;          // per-site override; empty = off
     source_pos pos;
 };
 

@@ -25,11 +25,27 @@ struct request_info {
     std::string_view if_range;
 };
 
-class file_cache;
+class file_cache; // files/file_cache.hpp: one per worker, shared by its sites
 
+// What handle() answers (all error statuses come with use_error_page = true and no body):
+// - 400: a path that does not decode or normalise (bad escape, NUL, '\\', %2F, ".." above root);
+// - 404: missing, hidden (a dot segment outside /.well-known/), a symlink leaving the root, a
+//   directory without an index file (no listings: 404 rather than 403, so a directory's
+//   existence is not revealed), "/file/" naming a regular file;
+// - 403: permission denied; 500: any other resolution failure;
+// - 301 (use_error_page set, so the session may add its small built-in body): a directory
+//   requested without '/', Location = raw path + "/" (+ "?query"), leading "//" collapsed;
+// - 304 (ETag, Last-Modified, Cache-Control; no Content-Type, no body), 412;
+// - 206 / 416 (Content-Range: bytes */size) / 200 with Content-Type, ETag, Last-Modified,
+//   Accept-Ranges: bytes (omitted when limits.max_ranges is 0) and the site's Cache-Control.
+// Bodies are file slices (sendfile-able) or, for files the cache holds in memory, bytes.
+// Content-Length: set here ONLY on HEAD responses, whose body is empty; the session must keep
+// that header and must not add its own then. For every other response the session derives it
+// from the body (and sends none on 304).
 class static_handler {
 public:
-    // Opens the site root once; `cache` may be shared between the sites of a worker.
+    // Opens the site root once; `cache` may be shared between the sites of a worker (null: the
+    // handler makes a private one).
     static_handler(const config::site& site, const config::limits& limits,
                    std::shared_ptr<file_cache> cache);
     ~static_handler();

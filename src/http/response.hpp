@@ -24,8 +24,8 @@ private:
 };
 
 struct body_piece {
-    std::string bytes;                // used when file is null
-    std::shared_ptr<open_file> file;  // when set: send [offset, offset + length) of it
+    std::string bytes;               // used when file is null
+    std::shared_ptr<open_file> file; // when set: send [offset, offset + length) of it
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
 

@@ -3,12 +3,15 @@
 #pragma once
 
 #include "config/model.hpp"
+#include "log/environment.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bws::log {
 
@@ -41,9 +44,49 @@ public:
     virtual void reopen() = 0;
 };
 
+// Where a site's access lines go.
+struct access_target {
+    enum class kind { off, stdout_stream, file };
+    kind where = kind::off;
+    std::filesystem::path path; // when where == file
+    bool operator==(const access_target&) const = default;
+};
+
+// log_requests = false: off. Else the site's access_log (empty path = off), else
+// logging.access_log (empty = off), else "access.log" next to the server log file
+// ($BWS_LOG_FILE > logging.file_path) when there is one, else stdout.
+access_target resolve_access_target(const config::snapshot& config, const config::site& site,
+                                    const environment& env);
+
+// Every distinct access-log file of `config` (for the rotation coordinator).
+std::vector<std::filesystem::path> access_log_files(const config::snapshot& config,
+                                                    const environment& env);
+
+// Buffering of an access-log writer: lines are written in whole-line batches with one
+// write(2), at the latest `flush_interval` after the oldest buffered line (when write() or
+// flush() is called) or as soon as the buffer holds `max_buffer` bytes.
+struct access_buffering {
+    std::chrono::milliseconds flush_interval{100};
+    std::size_t max_buffer = 32 * 1024;
+};
+
 // The access log(s) described by `config` for `site` (per-site override, else the global one;
-// stdout when no file is configured and output is not "file"). Returns null when it is off.
+// stdout when no file is configured). Returns null when it is off. Sites whose lines go to the
+// same path share one writer in this process.
 std::shared_ptr<access_log> make_access_log(const config::snapshot& config,
                                             const config::site& site);
+std::shared_ptr<access_log> make_access_log(const config::snapshot& config,
+                                            const config::site& site, const environment& env,
+                                            access_buffering buffering = {});
+
+// An access log writing to `target` (file or stdout), not shared; make_access_log() caches
+// these by path.
+std::shared_ptr<access_log> open_access_log(const access_target& target,
+                                            config::access_log_format format,
+                                            access_buffering buffering = {});
+
+// Every access log of this process that is still in use.
+void flush_access_logs();
+void reopen_access_logs(); // flushes into the old file, then reopens by name
 
 } // namespace bws::log

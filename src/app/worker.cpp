@@ -1,0 +1,198 @@
+// Worker process main loop: serves with http::server, talks to the master over the control
+// channel (see worker.hpp for the protocol) and reacts to signals.
+#include "app/worker.hpp"
+
+#include "http/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <string>
+#include <string_view>
+#include <sys/socket.h>
+
+namespace bws::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto heartbeat_interval = std::chrono::seconds(1);
+
+class worker {
+public:
+    explicit worker(const worker_context& context)
+        : context_(context), server_(io_, context.config, context.listeners, context.generation),
+          signals_(io_, SIGTERM, SIGINT, SIGQUIT), reopen_signal_(io_, SIGUSR1), heartbeat_(io_),
+          deadline_(io_), control_(io_) {}
+
+    int run() {
+        std::signal(SIGPIPE, SIG_IGN);
+        std::signal(SIGHUP, SIG_IGN); // reloads are the master's business
+        server_.start();
+        wait_signals();
+        wait_reopen();
+        if (context_.control_fd >= 0) {
+            control_.assign(context_.control_fd);
+            send("ready");
+            wait_control();
+            heartbeat();
+        }
+        io_.run();
+        // Let every closed session's pending operation complete, so no handler that
+        // refers to the server outlives it.
+        server_.stop();
+        io_.restart();
+        io_.run_for(std::chrono::seconds(2));
+        server_.flush_logs();
+        return 0;
+    }
+
+private:
+    void wait_signals() {
+        signals_.async_wait([this](boost::system::error_code ec, int signal) {
+            if (ec)
+                return;
+            if (signal == SIGTERM && !stopping_)
+                drain();
+            else
+                stop();
+            wait_signals();
+        });
+    }
+
+    void wait_reopen() {
+        reopen_signal_.async_wait([this](boost::system::error_code ec, int) {
+            if (ec)
+                return;
+            reopen();
+            wait_reopen();
+        });
+    }
+
+    void reopen() {
+        server_.reopen_logs();
+        send("reopened");
+    }
+
+    void drain() {
+        if (stopping_)
+            return;
+        stopping_ = true;
+        spdlog::debug("worker {} draining", ::getpid());
+        server_.drain([this] {
+            send("drained");
+            shutdown_loop();
+        });
+        // Whatever is still running at the deadline is cut.
+        deadline_.expires_after(context_.config->server.shutdown_timeout);
+        deadline_.async_wait([this](boost::system::error_code ec) {
+            if (!ec)
+                stop();
+        });
+    }
+
+    void stop() {
+        stopping_ = true;
+        server_.stop();
+        shutdown_loop();
+    }
+
+    void shutdown_loop() {
+        boost::system::error_code ec;
+        signals_.cancel(ec);
+        reopen_signal_.cancel(ec);
+        heartbeat_.cancel();
+        deadline_.cancel();
+        if (control_.is_open())
+            control_.cancel(ec);
+        io_.stop();
+    }
+
+    void heartbeat() {
+        std::string message = "heartbeat";
+        for (const auto& [site, count] : server_.site_counters())
+            fmt::format_to(std::back_inserter(message), " {}={}", site, count);
+        send(message);
+        heartbeat_.expires_after(heartbeat_interval);
+        heartbeat_.async_wait([this](boost::system::error_code ec) {
+            if (!ec)
+                heartbeat();
+        });
+    }
+
+    void send(std::string_view message) {
+        if (context_.control_fd < 0)
+            return;
+        // Best effort: the master reads continuously; a full queue only delays a heartbeat.
+        ::send(context_.control_fd, message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+
+    void wait_control() {
+        control_.async_wait(asio::posix::stream_descriptor::wait_read,
+                            [this](boost::system::error_code ec) {
+                                if (ec)
+                                    return;
+                                if (read_control())
+                                    wait_control();
+                            });
+    }
+
+    // Returns false once the channel is closed.
+    bool read_control() {
+        char buffer[64 * 1024];
+        for (;;) {
+            auto n = ::recv(context_.control_fd, buffer, sizeof buffer, MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    return true;
+                n = 0;
+            }
+            if (n == 0) {
+                // The master is gone: finish what is in flight and leave.
+                spdlog::warn("worker {}: master went away; draining", ::getpid());
+                drain();
+                return false;
+            }
+            std::string_view message(buffer, static_cast<std::size_t>(n));
+            if (message == "drain")
+                drain();
+            else if (message == "stop")
+                stop();
+            else if (message == "reopen")
+                reopen();
+            else if (message.rfind("status ", 0) == 0)
+                server_.set_master_status(std::string(message.substr(7)));
+            else
+                spdlog::warn("worker {}: unknown control message '{}'", ::getpid(),
+                             message.substr(0, 40));
+        }
+    }
+
+    const worker_context& context_;
+    asio::io_context io_{1};
+    http::server server_;
+    asio::signal_set signals_;
+    asio::signal_set reopen_signal_;
+    asio::steady_timer heartbeat_;
+    asio::steady_timer deadline_;
+    asio::posix::stream_descriptor control_;
+    bool stopping_ = false;
+};
+
+} // namespace
+
+int worker_main(const worker_context& context) {
+    worker w(context);
+    return w.run();
+}
+
+} // namespace bws::app

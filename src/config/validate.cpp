@@ -1,0 +1,232 @@
+// Cross-site rules (names, listeners, host:port pairs, default sites) and filesystem checks.
+#include "config/validate.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <system_error>
+#include <utility>
+
+namespace bws::config::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A position to point at: the key if it was written, else the site's [[sites]] header.
+const source_pos& or_site(const source_pos& pos, const site& s) {
+    return pos.line > 0 ? pos : s.pos;
+}
+
+std::string line_of(const source_pos& pos) {
+    return pos.line > 0 ? " (line " + std::to_string(pos.line) + ")" : std::string();
+}
+
+bool readable(const fs::path& p, int mode) {
+    return ::access(p.c_str(), mode) == 0;
+}
+
+// A log file is opened for appending by bws: it must be a writable file, or be creatable in
+// an existing writable directory.
+void check_log_path(const fs::path& path, const std::string& key, const source_pos& pos,
+                    report& out) {
+    if (path.empty())
+        return;
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (fs::exists(status)) {
+        if (fs::is_directory(status))
+            out.error(pos, key + " '" + path.string() + "' is a directory");
+        else if (!readable(path, W_OK))
+            out.error(pos, key + " '" + path.string() + "' is not writable");
+        return;
+    }
+    const fs::path dir = path.parent_path();
+    const auto dir_status = fs::status(dir, ec);
+    if (!fs::exists(dir_status))
+        out.error(pos, key + " directory '" + dir.string() + "' does not exist");
+    else if (!fs::is_directory(dir_status))
+        out.error(pos, key + " directory '" + dir.string() + "' is not a directory");
+    else if (!readable(dir, W_OK | X_OK))
+        out.error(pos, key + " directory '" + dir.string() + "' is not writable");
+}
+
+// The reentrant lookups, because a reload may run while other threads use the user database.
+bool user_exists(const std::string& name) {
+    std::vector<char> buffer(16384);
+    passwd entry{};
+    passwd* found = nullptr;
+    return ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
+           found != nullptr;
+}
+
+bool group_exists(const std::string& name) {
+    std::vector<char> buffer(65536);
+    group entry{};
+    group* found = nullptr;
+    return ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
+           found != nullptr;
+}
+
+} // namespace
+
+void validate_sites(snapshot& config, const positions& where, report& out) {
+    auto& sites = config.sites;
+
+    std::map<std::string, std::size_t> names;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        if (sites[i].name.empty())
+            continue;
+        auto [it, fresh] = names.emplace(sites[i].name, i);
+        if (!fresh)
+            out.error(or_site(where.sites[i].name, sites[i]),
+                      "site name '" + sites[i].name + "' is already used by another site" +
+                          line_of(sites[it->second].pos));
+    }
+
+    // Sites are chosen by (port, Host), so a port has one listening address: 0.0.0.0:8080 and
+    // 127.0.0.1:8080 would also collide when binding.
+    std::map<std::uint16_t, std::size_t> port_owner;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        const site& s = sites[i];
+        if (s.port == 0)
+            continue;
+        auto [it, fresh] = port_owner.emplace(s.port, i);
+        const site& owner = sites[it->second];
+        if (!fresh && owner.bind != s.bind)
+            out.error(or_site(where.sites[i].bind, s),
+                      "port " + std::to_string(s.port) + " is bound both on " + owner.bind +
+                          " (site '" + owner.name + "') and " + s.bind + " (site '" + s.name +
+                          "'); all sites on one port must use the same bind address");
+    }
+
+    std::map<std::pair<std::uint16_t, std::string>, std::size_t> host_owner;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        const site& s = sites[i];
+        if (s.port == 0)
+            continue;
+        for (std::size_t h = 0; h < s.hostnames.size(); ++h) {
+            auto [it, fresh] = host_owner.emplace(std::pair{s.port, s.hostnames[h]}, i);
+            if (fresh)
+                continue;
+            const source_pos& pos =
+                h < where.sites[i].hostnames.size() ? where.sites[i].hostnames[h] : s.pos;
+            const std::string pair = s.hostnames[h] + ":" + std::to_string(s.port);
+            if (it->second == i)
+                out.error(pos, "hostname '" + s.hostnames[h] + "' is listed twice in site '" +
+                                   s.name + "'");
+            else
+                out.error(pos, "duplicate hostname:port " + pair + ": already used by site '" +
+                                   sites[it->second].name + "'" + line_of(sites[it->second].pos));
+        }
+    }
+
+    // Default site per port: an explicit `default = true` wins; two of them is an error;
+    // without one the first site on the port (in file order) is its default.
+    std::map<std::uint16_t, std::size_t> default_of;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        site& s = sites[i];
+        if (s.port == 0 || !s.is_default)
+            continue;
+        auto [it, fresh] = default_of.emplace(s.port, i);
+        if (!fresh)
+            out.error(or_site(where.sites[i].is_default, s),
+                      "sites '" + sites[it->second].name + "' and '" + s.name +
+                          "' are both default on port " + std::to_string(s.port));
+    }
+    for (auto& [port, first] : port_owner)
+        if (!default_of.contains(port))
+            sites[first].is_default = true;
+
+    std::set<listen_address> listeners;
+    for (const site& s : sites)
+        if (s.port != 0)
+            listeners.insert({s.bind, s.port});
+    config.listeners.assign(listeners.begin(), listeners.end());
+}
+
+bool check_static_dir(const site& s, const source_pos& pos, report& out) {
+    std::error_code ec;
+    const auto status = fs::status(s.static_dir, ec);
+    const std::string dir = "'" + s.static_dir.string() + "'";
+    if (!fs::exists(status)) {
+        out.error(pos, "static_dir " + dir + " does not exist");
+        return false;
+    }
+    if (!fs::is_directory(status)) {
+        out.error(pos, "static_dir " + dir + " is not a directory");
+        return false;
+    }
+    if (!readable(s.static_dir, R_OK | X_OK)) {
+        out.error(pos, "static_dir " + dir + " is not readable");
+        return false;
+    }
+    return true;
+}
+
+void check_filesystem(const snapshot& config, const positions& where, report& out) {
+    for (std::size_t i = 0; i < config.sites.size(); ++i) {
+        const site& s = config.sites[i];
+        const site_positions& at = where.sites[i];
+        if (s.static_dir.empty())
+            continue; // already reported as missing
+        if (check_static_dir(s, or_site(at.static_dir, s), out)) {
+            std::error_code ec;
+            const bool has_index =
+                std::any_of(s.index_files.begin(), s.index_files.end(), [&](const std::string& f) {
+                    return fs::is_regular_file(s.static_dir / f, ec);
+                });
+            if (!has_index) {
+                std::string list;
+                for (const auto& f : s.index_files)
+                    list += (list.empty() ? "" : ", ") + f;
+                out.warning(s.pos, "site '" + s.name + "': no index file (" + list +
+                                       ") exists in " + s.static_dir.string());
+            }
+        }
+        for (const auto& [status, page] : s.error_pages) {
+            const auto found = at.error_pages.find(status);
+            const source_pos& pos = found != at.error_pages.end() ? found->second : s.pos;
+            std::error_code ec;
+            const auto st = fs::status(page, ec);
+            const std::string name = "error page '" + page.string() + "'";
+            if (!fs::exists(st))
+                out.error(pos, name + " does not exist");
+            else if (!fs::is_regular_file(st))
+                out.error(pos, name + " is not a regular file");
+            else if (!readable(page, R_OK))
+                out.error(pos, name + " is not readable");
+        }
+        if (s.access_log)
+            check_log_path(*s.access_log, "access_log", or_site(at.access_log, s), out);
+    }
+
+    const logging_section& log = config.logging;
+    check_log_path(log.file_path, "file_path", where.log_file_path, out);
+    if (log.access_log)
+        check_log_path(*log.access_log, "access_log", where.access_log, out);
+    check_log_path(log.error_log, "error_log", where.error_log, out);
+
+    const daemon_section& d = config.daemon;
+    if (!d.pid_file.empty()) {
+        std::error_code ec;
+        const fs::path dir = d.pid_file.parent_path();
+        if (!fs::is_directory(dir, ec))
+            out.error(where.pid_file, "pid_file directory '" + dir.string() + "' does not exist");
+    }
+    if (!d.working_directory.empty()) {
+        std::error_code ec;
+        if (!fs::is_directory(d.working_directory, ec))
+            out.error(where.working_directory, "working_directory '" +
+                                                   d.working_directory.string() +
+                                                   "' is not an existing directory");
+    }
+    if (!d.user.empty() && !user_exists(d.user))
+        out.error(where.user, "user '" + d.user + "' does not exist");
+    if (!d.group.empty() && !group_exists(d.group))
+        out.error(where.group, "group '" + d.group + "' does not exist");
+}
+
+} // namespace bws::config::detail

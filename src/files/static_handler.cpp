@@ -1,0 +1,228 @@
+// The static file handler: path → file beneath the root → 200/206/304/301/4xx (see
+// static_handler.hpp). Contract with the session: the handler sets Content-Length itself only on
+// HEAD responses (whose body is empty); for everything else the session derives it from the body.
+#include "files/static_handler.hpp"
+
+#include "files/conditional.hpp"
+#include "files/file_cache.hpp"
+#include "files/mime.hpp"
+#include "files/path.hpp"
+#include "files/range.hpp"
+#include "files/root_dir.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+namespace bws::files {
+
+namespace {
+
+http::response error(unsigned status) {
+    http::response r;
+    r.status = status;
+    r.use_error_page = true;
+    return r;
+}
+
+// errno from resolving a path → status. Escaping symlinks (EXDEV), magic links and loops
+// (ELOOP), and "a file where a directory was expected" (ENOTDIR) all look like absence.
+unsigned status_for_errno(int err) {
+    switch (err) {
+    case EACCES:
+    case EPERM:
+        return 403;
+    case ENOENT:
+    case ENOTDIR:
+    case EXDEV:
+    case ELOOP:
+    case ENAMETOOLONG:
+        return 404;
+    default:
+        return 500;
+    }
+}
+
+// A slice of the file: from memory when the cache holds the content (no syscall at send time),
+// else a file piece the session sends with sendfile.
+http::body_piece slice(const file_entry& entry, std::uint64_t offset, std::uint64_t length) {
+    http::body_piece piece;
+    if (entry.inline_content) {
+        piece.bytes.assign(entry.content, offset, length);
+    } else {
+        piece.file = entry.file;
+        piece.offset = offset;
+        piece.length = length;
+    }
+    return piece;
+}
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+struct static_handler::impl {
+    impl(const config::site& site, const config::limits& limits, std::shared_ptr<file_cache> c)
+        : root(site.static_dir), index_files(site.index_files), cache_control(site.cache_control),
+          max_ranges(limits.max_ranges), cache(std::move(c)) {
+        if (!cache)
+            cache = std::make_shared<file_cache>();
+        if (root.error() != 0)
+            spdlog::error("site {}: cannot open static_dir {}: {}", site.name,
+                          site.static_dir.string(), std::strerror(root.error()));
+    }
+
+    http::response handle(const request_info& request) const;
+    http::response serve_file(const request_info& request, const file_entry& entry,
+                              std::string_view name) const;
+    void add_validators(http::response& r, const file_entry& entry) const;
+
+    root_dir root;
+    std::vector<std::string> index_files;
+    std::optional<std::string> cache_control;
+    std::size_t max_ranges;
+    std::shared_ptr<file_cache> cache;
+};
+
+static_handler::static_handler(const config::site& site, const config::limits& limits,
+                               std::shared_ptr<file_cache> cache)
+    : impl_(std::make_unique<impl>(site, limits, std::move(cache))) {}
+
+static_handler::~static_handler() = default;
+
+http::response static_handler::handle(const request_info& request) const {
+    return impl_->handle(request);
+}
+
+http::response static_handler::impl::handle(const request_info& request) const {
+    normalized_path path = normalize_path(request.raw_path);
+    if (path.error != path_error::none)
+        return error(400);
+    if (is_hidden_path(path.relative))
+        return error(404);
+    if (root.error() != 0)
+        return error(404);
+
+    file_lookup found = cache->open(root, path.relative);
+    if (!found.entry)
+        return error(status_for_errno(found.error));
+
+    if (!found.entry->directory) {
+        // "/file.html/" names a directory that is not there (nginx: 404 as well).
+        if (path.trailing_slash)
+            return error(404);
+        return serve_file(request, *found.entry, path.relative);
+    }
+
+    if (!path.trailing_slash) {
+        http::response r = error(301);
+        // A raw path of "//host/dir" would make "//host/dir/" a protocol-relative redirect to
+        // another host: collapse the leading slashes.
+        std::string_view raw = request.raw_path;
+        while (raw.size() > 1 && raw[1] == '/')
+            raw.remove_prefix(1);
+        std::string location(raw);
+        location.push_back('/');
+        if (!request.query.empty()) {
+            location.push_back('?');
+            location += request.query;
+        }
+        r.set_header("Location", std::move(location));
+        return r;
+    }
+
+    // Directory with a slash: the first index file that is a regular file; no listings.
+    std::string candidate;
+    for (const auto& index : index_files) {
+        candidate = path.relative;
+        if (!candidate.empty())
+            candidate.push_back('/');
+        candidate += index;
+        file_lookup idx = cache->open(root, candidate);
+        if (idx.entry && !idx.entry->directory)
+            return serve_file(request, *idx.entry, candidate);
+        if (!idx.entry && (idx.error == EACCES || idx.error == EPERM))
+            return error(403);
+    }
+    return error(404);
+}
+
+void static_handler::impl::add_validators(http::response& r, const file_entry& entry) const {
+    r.set_header("ETag", entry.etag);
+    r.set_header("Last-Modified", entry.last_modified);
+    if (cache_control)
+        r.set_header("Cache-Control", *cache_control);
+}
+
+http::response static_handler::impl::serve_file(const request_info& request,
+                                                const file_entry& entry,
+                                                std::string_view name) const {
+    switch (evaluate_preconditions(request, entry.etag, entry.mtime_sec, unix_now())) {
+    case precondition::failed:
+        return error(412);
+    case precondition::not_modified: {
+        http::response r;
+        r.status = 304;
+        add_validators(r, entry);
+        return r;
+    }
+    case precondition::proceed:
+        break;
+    }
+
+    const std::string_view type = mime_type_for(name);
+    http::response r;
+    range_result ranges;
+    if (!request.range.empty() && if_range_allows(request.if_range, entry.etag, entry.mtime_sec))
+        ranges = parse_range(request.range, entry.size, max_ranges);
+
+    if (ranges.outcome == range_outcome::unsatisfiable) {
+        r = error(416);
+        r.set_header("Content-Range", unsatisfied_content_range(entry.size));
+        return r;
+    }
+
+    if (ranges.outcome == range_outcome::satisfiable && ranges.ranges.size() == 1) {
+        const byte_range& only = ranges.ranges.front();
+        r.status = 206;
+        r.set_header("Content-Type", std::string(type));
+        r.set_header("Content-Range", content_range(only, entry.size));
+        r.body.push_back(slice(entry, only.first, only.length()));
+    } else if (ranges.outcome == range_outcome::satisfiable) {
+        const std::string boundary = make_boundary();
+        r.status = 206;
+        r.set_header("Content-Type", "multipart/byteranges; boundary=" + boundary);
+        bool first = true;
+        for (const byte_range& part : ranges.ranges) {
+            http::body_piece header;
+            header.bytes = multipart_part_header(boundary, type, part, entry.size, first);
+            r.body.push_back(std::move(header));
+            r.body.push_back(slice(entry, part.first, part.length()));
+            first = false;
+        }
+        http::body_piece trailer;
+        trailer.bytes = multipart_trailer(boundary);
+        r.body.push_back(std::move(trailer));
+    } else {
+        r.status = 200;
+        r.set_header("Content-Type", std::string(type));
+        if (entry.size > 0)
+            r.body.push_back(slice(entry, 0, entry.size));
+    }
+    add_validators(r, entry);
+    if (max_ranges > 0)
+        r.set_header("Accept-Ranges", "bytes");
+
+    if (request.head) {
+        r.set_header("Content-Length", std::to_string(r.content_length()));
+        r.body.clear();
+    }
+    return r;
+}
+
+} // namespace bws::files

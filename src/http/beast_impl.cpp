@@ -1,0 +1,4 @@
+// The single translation unit that compiles Asio and Beast (BOOST_*_SEPARATE_COMPILATION is
+// set for the whole project), so the rest of the code only includes their declarations.
+#include <boost/asio/impl/src.hpp>
+#include <boost/beast/src.hpp>

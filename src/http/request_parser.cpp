@@ -1,0 +1,197 @@
+// Request-head parsing rules (see request_parser.hpp); the status choices follow what nginx
+// answers for the same malformed requests.
+#include "http/request_parser.hpp"
+
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+
+namespace bws::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = static_cast<char>(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// Calls `f` for each comma-separated, trimmed, non-empty token of a list header.
+template <class F>
+void for_each_token(std::string_view list, F&& f) {
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        auto token = trim(list.substr(0, comma));
+        if (!token.empty())
+            f(token);
+        if (comma == std::string_view::npos)
+            break;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+} // namespace
+
+request_parser::request_parser(const config::limits& limits) : limits_(limits) {
+    header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    body_limit(limits.max_body_bytes);
+}
+
+void request_parser::reject(unsigned status, beast::error_code& ec) {
+    if (reject_status_ == 0)
+        reject_status_ = status;
+    ec = bhttp::error::bad_field;
+}
+
+void request_parser::on_request_impl(bhttp::verb method, beast::string_view method_str,
+                                     beast::string_view target, int version,
+                                     beast::error_code& ec) {
+    head_.method = method;
+    head_.method_string.assign(method_str.data(), method_str.size());
+    head_.target.assign(target.data(), target.size());
+    head_.version = version;
+    if (version / 10 != 1)
+        return reject(505, ec);
+    if (target.size() > limits_.max_uri_bytes)
+        return reject(414, ec);
+}
+
+void request_parser::on_response_impl(int, beast::string_view, int, beast::error_code& ec) {
+    ec = bhttp::error::bad_version; // never called for a request parser
+}
+
+void request_parser::on_field_impl(bhttp::field name, beast::string_view, beast::string_view value,
+                                   beast::error_code& ec) {
+    if (++field_count_ > limits_.max_header_count)
+        return reject(431, ec);
+    std::string_view v(value.data(), value.size());
+    switch (name) {
+    case bhttp::field::host:
+        if (head_.host_seen)
+            return reject(400, ec); // duplicate Host
+        head_.host_seen = true;
+        head_.host.assign(v);
+        break;
+    case bhttp::field::connection:
+        for_each_token(v, [&](std::string_view token) {
+            if (iequals(token, "close"))
+                head_.connection_close = true;
+            else if (iequals(token, "keep-alive"))
+                head_.connection_keep_alive = true;
+        });
+        break;
+    case bhttp::field::transfer_encoding: {
+        ++transfer_encoding_count_;
+        int codings = 0;
+        bool chunked = false;
+        for_each_token(v, [&](std::string_view token) {
+            ++codings;
+            chunked = iequals(token, "chunked");
+        });
+        transfer_encoding_chunked_only_ = codings == 1 && chunked;
+        if (transfer_encoding_count_ > 1)
+            return reject(400, ec);
+        break;
+    }
+    case bhttp::field::content_length:
+        content_length_seen_ = true;
+        break;
+    case bhttp::field::if_none_match:
+        head_.if_none_match.assign(v);
+        break;
+    case bhttp::field::if_modified_since:
+        head_.if_modified_since.assign(v);
+        break;
+    case bhttp::field::if_match:
+        head_.if_match.assign(v);
+        break;
+    case bhttp::field::if_unmodified_since:
+        head_.if_unmodified_since.assign(v);
+        break;
+    case bhttp::field::range:
+        head_.range.assign(v);
+        break;
+    case bhttp::field::if_range:
+        head_.if_range.assign(v);
+        break;
+    case bhttp::field::user_agent:
+        head_.user_agent.assign(v);
+        break;
+    case bhttp::field::referer:
+        head_.referer.assign(v);
+        break;
+    default:
+        break;
+    }
+}
+
+void request_parser::on_header_impl(beast::error_code& ec) {
+    if (transfer_encoding_count_ > 0) {
+        // RFC 9112 §6.1: TE on HTTP/1.0 and TE together with Content-Length are framing
+        // attacks (request smuggling); codings other than plain "chunked" are not supported.
+        if (head_.version == 10 || content_length_seen_)
+            return reject(400, ec);
+        if (!transfer_encoding_chunked_only_)
+            return reject(501, ec);
+    }
+}
+
+void request_parser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                                       beast::error_code&) {
+    head_.has_body = !content_length || *content_length > 0;
+}
+
+std::size_t request_parser::on_body_impl(beast::string_view body, beast::error_code&) {
+    return body.size(); // discarded: no handler of bws consumes request bodies
+}
+
+void request_parser::on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) {}
+
+std::size_t request_parser::on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                               beast::error_code&) {
+    return body.size();
+}
+
+void request_parser::on_finish_impl(beast::error_code&) {}
+
+unsigned request_parser::status_for(beast::error_code ec, std::string_view buffered) const {
+    if (reject_status_ != 0)
+        return reject_status_;
+    if (ec == bhttp::error::header_limit) {
+        auto line_end = buffered.find("\r\n");
+        if (line_end == std::string_view::npos || line_end > limits_.max_uri_bytes)
+            return 414;
+        return 431;
+    }
+    if (ec == bhttp::error::body_limit)
+        return 413;
+    if (ec == bhttp::error::bad_version && buffered.size() > 5) {
+        // "HTTP/2.0" style versions Beast refuses outright are still a version problem.
+        auto line = buffered.substr(0, buffered.find("\r\n"));
+        auto sp = line.rfind(' ');
+        if (sp != std::string_view::npos && line.substr(sp + 1).rfind("HTTP/", 0) == 0)
+            return 505;
+    }
+    return 400;
+}
+
+} // namespace bws::http

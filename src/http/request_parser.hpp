@@ -1,0 +1,77 @@
+// Request-head parser on top of Beast's basic_parser: keeps only the fields bws uses (no
+// per-request field container), counts headers, discards bodies within a limit, and turns
+// framing problems into the status the client should get.
+#pragma once
+
+#include "config/model.hpp"
+
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace bws::http {
+
+struct request_head {
+    boost::beast::http::verb method = boost::beast::http::verb::unknown;
+    std::string method_string;
+    std::string target;
+    int version = 11; // 10 or 11
+    std::string host;
+    bool host_seen = false;
+    bool connection_close = false;
+    bool connection_keep_alive = false;
+    std::string if_none_match;
+    std::string if_modified_since;
+    std::string if_match;
+    std::string if_unmodified_since;
+    std::string range;
+    std::string if_range;
+    std::string user_agent;
+    std::string referer;
+    bool has_body = false;
+};
+
+class request_parser final : public boost::beast::http::basic_parser<true> {
+public:
+    explicit request_parser(const config::limits& limits);
+
+    request_head& head() { return head_; }
+    // The status to answer with when parsing failed or the head is unacceptable; 0 if none.
+    unsigned reject_status() const { return reject_status_; }
+    // Maps a parse error (after put() failed) to a status, using the buffered bytes to tell
+    // an oversized request line (414) from oversized headers (431).
+    unsigned status_for(boost::beast::error_code ec, std::string_view buffered) const;
+
+private:
+    void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_str,
+                         boost::beast::string_view target, int version,
+                         boost::beast::error_code& ec) override;
+    void on_response_impl(int, boost::beast::string_view, int,
+                          boost::beast::error_code& ec) override;
+    void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
+                       boost::beast::string_view value, boost::beast::error_code& ec) override;
+    void on_header_impl(boost::beast::error_code& ec) override;
+    void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                           boost::beast::error_code& ec) override;
+    std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
+    void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
+                              boost::beast::error_code& ec) override;
+    std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
+                                   boost::beast::error_code& ec) override;
+    void on_finish_impl(boost::beast::error_code& ec) override;
+
+    void reject(unsigned status, boost::beast::error_code& ec);
+
+    const config::limits& limits_;
+    request_head head_;
+    unsigned reject_status_ = 0;
+    std::size_t field_count_ = 0;
+    int transfer_encoding_count_ = 0;
+    bool transfer_encoding_chunked_only_ = false;
+    bool content_length_seen_ = false;
+};
+
+} // namespace bws::http

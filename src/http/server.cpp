@@ -1,0 +1,322 @@
+// Worker HTTP server: per-generation site preparation, accept loops, the timeout sweep, and
+// draining.
+#include "http/server.hpp"
+
+#include "files/file_cache.hpp"
+#include "files/static_handler.hpp"
+#include "http/session.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <unistd.h>
+
+namespace bws::http {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto sweep_interval = std::chrono::milliseconds(250);
+constexpr std::size_t max_error_page_bytes = 1024 * 1024;
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool read_small_file(const std::filesystem::path& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return false;
+    std::ostringstream data;
+    data << in.rdbuf();
+    out = data.str();
+    return out.size() <= max_error_page_bytes;
+}
+
+} // namespace
+
+server::server(asio::io_context& io, config::snapshot_ptr config,
+               const std::vector<app::inherited_listener>& listeners, unsigned generation)
+    : io_(io), config_(std::move(config)), generation_(generation),
+      file_cache_(std::make_shared<files::file_cache>()), sweep_timer_(io) {
+    if (config_->server.server_header)
+        server_header_ = fmt::format("Server: bws/{}\r\n", BWS_VERSION);
+
+    sites_.resize(config_->sites.size());
+    for (std::size_t i = 0; i < config_->sites.size(); ++i) {
+        const auto& site = config_->sites[i];
+        auto& runtime = sites_[i];
+        runtime.config = &site;
+        runtime.files =
+            std::make_unique<files::static_handler>(site, config_->server.limits, file_cache_);
+        for (const auto& [name, value] : site.headers) {
+            runtime.header_block += fmt::format("{}: {}\r\n", name, value);
+            runtime.header_names.push_back(lower(name));
+        }
+        for (const auto& [status, path] : site.error_pages) {
+            std::string body;
+            if (read_small_file(path, body))
+                runtime.error_pages.emplace(status, std::move(body));
+            else
+                spdlog::warn("site {}: cannot read error page {} for {}; using the built-in one",
+                             site.name, path.string(), status);
+        }
+        runtime.access_log = log::make_access_log(*config_, site);
+        if (runtime.access_log && std::find(distinct_logs_.begin(), distinct_logs_.end(),
+                                            runtime.access_log) == distinct_logs_.end())
+            distinct_logs_.push_back(runtime.access_log);
+    }
+
+    for (const auto& inherited : listeners) {
+        listener_runtime runtime;
+        runtime.address = inherited.address;
+        std::optional<std::size_t> first, marked;
+        for (std::size_t i = 0; i < config_->sites.size(); ++i) {
+            const auto& site = config_->sites[i];
+            if (site.port != inherited.address.port || site.bind != inherited.address.bind)
+                continue;
+            for (const auto& name : site.hostnames)
+                runtime.vhosts.add_name(name, i);
+            if (!first)
+                first = i;
+            if (site.is_default && !marked)
+                marked = i;
+        }
+        // The loader marks one default per listener; the first site there is the fallback.
+        runtime.default_site = marked.value_or(first.value_or(0));
+        runtime.vhosts.set_default(runtime.default_site);
+        auto protocol = inherited.address.bind.find(':') != std::string::npos ? asio::ip::tcp::v6()
+                                                                              : asio::ip::tcp::v4();
+        runtime.acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+        boost::system::error_code ec;
+        // dup(): the acceptor owns (and closes) its own descriptor; the inherited one stays
+        // with the caller, which may hand it to the next generation.
+        runtime.acceptor->assign(protocol, ::dup(inherited.fd), ec);
+        if (ec)
+            spdlog::error("cannot use listener {}:{}: {}", inherited.address.bind,
+                          inherited.address.port, ec.message());
+        listeners_.push_back(std::move(runtime));
+    }
+}
+
+server::~server() {
+    stop();
+}
+
+void server::start() {
+    for (std::size_t i = 0; i < listeners_.size(); ++i)
+        do_accept(i);
+    sweep_timer_.expires_after(sweep_interval);
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec)
+            on_sweep();
+    });
+}
+
+void server::do_accept(std::size_t index) {
+    auto& listener = listeners_[index];
+    if (!listener.acceptor || !listener.acceptor->is_open() || draining_)
+        return;
+    if (sessions_.size() >= limits().max_connections) {
+        // Leave further connections in the kernel's accept queue (where other workers can
+        // take them) until this worker has room again.
+        accept_paused_ = true;
+        return;
+    }
+    listener.acceptor->async_accept([this, index](boost::system::error_code ec,
+                                                  asio::ip::tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || draining_)
+            return;
+        if (ec) {
+            // EMFILE and friends: log and try again shortly instead of spinning.
+            static std::chrono::steady_clock::time_point last_report;
+            auto now = std::chrono::steady_clock::now();
+            if (now - last_report > std::chrono::seconds(10)) {
+                spdlog::error("accept failed: {}", ec.message());
+                last_report = now;
+            }
+            auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+            timer->async_wait(
+                [this, index, timer](boost::system::error_code) { do_accept(index); });
+            return;
+        }
+        std::make_shared<session>(*this, std::move(socket), index)->start();
+        do_accept(index);
+    });
+}
+
+void server::on_sweep() {
+    auto now = clock::now();
+    // Collect first: closing a session can unregister it while we iterate.
+    std::vector<std::weak_ptr<session>> expired;
+    for (auto* s : sessions_)
+        if (s->deadline() <= now)
+            expired.push_back(s->weak_from_this());
+    for (auto& weak : expired)
+        if (auto s = weak.lock())
+            s->on_deadline();
+    flush_logs();
+    sweep_timer_.expires_after(sweep_interval);
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec)
+            on_sweep();
+    });
+}
+
+void server::drain(std::function<void()> on_drained) {
+    if (draining_)
+        return;
+    draining_ = true;
+    on_drained_ = std::move(on_drained);
+    for (auto& listener : listeners_) {
+        boost::system::error_code ec;
+        if (listener.acceptor)
+            listener.acceptor->close(ec);
+    }
+    std::vector<std::weak_ptr<session>> all;
+    for (auto* s : sessions_)
+        all.push_back(s->weak_from_this());
+    for (auto& weak : all)
+        if (auto s = weak.lock())
+            s->on_drain();
+    check_drained();
+}
+
+void server::check_drained() {
+    if (draining_ && sessions_.empty() && on_drained_) {
+        auto callback = std::move(on_drained_);
+        on_drained_ = nullptr;
+        asio::post(io_, std::move(callback));
+    }
+}
+
+void server::stop() {
+    draining_ = true;
+    boost::system::error_code ec;
+    sweep_timer_.cancel();
+    for (auto& listener : listeners_)
+        if (listener.acceptor)
+            listener.acceptor->close(ec);
+    std::vector<std::weak_ptr<session>> all;
+    for (auto* s : sessions_)
+        all.push_back(s->weak_from_this());
+    for (auto& weak : all)
+        if (auto s = weak.lock())
+            s->close();
+    flush_logs();
+}
+
+std::list<session*>::iterator server::register_session(session* s) {
+    return sessions_.insert(sessions_.end(), s);
+}
+
+void server::unregister_session(std::list<session*>::iterator position) {
+    sessions_.erase(position);
+    if (accept_paused_ && !draining_ && sessions_.size() < limits().max_connections) {
+        accept_paused_ = false;
+        for (std::size_t i = 0; i < listeners_.size(); ++i)
+            do_accept(i);
+    }
+    check_drained();
+}
+
+std::size_t server::lookup_site(std::size_t listener, std::string_view host) const {
+    return listeners_[listener].vhosts.lookup(host);
+}
+
+std::size_t server::default_site(std::size_t listener) const {
+    return listeners_[listener].default_site;
+}
+
+const std::string& server::date_header() {
+    auto now = std::time(nullptr);
+    if (now != date_second_) {
+        date_second_ = now;
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char buffer[64];
+        auto n = std::strftime(buffer, sizeof buffer, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        date_header_.assign(buffer, n);
+    }
+    return date_header_;
+}
+
+std::string server::next_request_id() {
+    return fmt::format("{:x}-{:x}", static_cast<unsigned>(::getpid()), ++request_counter_);
+}
+
+response server::health_response(bool detailed) {
+    response r;
+    r.set_header("Content-Type", "application/json");
+    r.set_header("Cache-Control", "no-store");
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started_).count();
+    body_piece body;
+    if (!detailed) {
+        body.bytes =
+            fmt::format(R"({{"status":"healthy","version":"{}","uptime_seconds":{},"pid":{}}})",
+                        BWS_VERSION, uptime, ::getpid());
+    } else {
+        boost::json::object object;
+        if (master_status_)
+            object = *master_status_;
+        object["status"] = "healthy";
+        object["version"] = BWS_VERSION;
+        if (!object.contains("uptime_seconds"))
+            object["uptime_seconds"] = uptime;
+        if (!object.contains("generation"))
+            object["generation"] = generation_;
+        if (!object.contains("sites")) {
+            boost::json::object sites;
+            for (const auto& site : sites_)
+                sites[site.config->name] = boost::json::object{{"requests", site.requests}};
+            object["sites"] = std::move(sites);
+        }
+        object["served_by"] = boost::json::object{
+            {"pid", ::getpid()}, {"generation", generation_}, {"connections", sessions_.size()}};
+        body.bytes = boost::json::serialize(object);
+    }
+    body.bytes += '\n';
+    r.body.push_back(std::move(body));
+    return r;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> server::site_counters() const {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    for (const auto& site : sites_)
+        out.emplace_back(site.config->name, site.requests);
+    return out;
+}
+
+void server::set_master_status(const std::string& json) {
+    // Parsed here, once per update, rather than on every /health/detailed request.
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(json, ec);
+    if (ec || !parsed.is_object()) {
+        spdlog::warn("ignoring malformed status from the master: {}",
+                     ec ? ec.message() : "not an object");
+        return;
+    }
+    master_status_ = std::make_unique<boost::json::object>(std::move(parsed.as_object()));
+}
+
+void server::reopen_logs() {
+    for (auto& log : distinct_logs_)
+        log->reopen();
+}
+
+void server::flush_logs() {
+    for (auto& log : distinct_logs_)
+        log->flush();
+}
+
+} // namespace bws::http

@@ -1,0 +1,120 @@
+// One worker's HTTP server: accepts on the inherited listeners, owns the per-site runtime
+// (static handlers, prepared headers, error pages, access logs) and every open session, and
+// implements draining for reloads and graceful stops.
+#pragma once
+
+#include "app/worker.hpp"
+#include "config/model.hpp"
+#include "http/response.hpp"
+#include "http/vhost_table.hpp"
+#include "log/access_log.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace boost::json {
+class object;
+} // namespace boost::json
+
+namespace bws::files {
+class static_handler;
+class file_cache;
+} // namespace bws::files
+
+namespace bws::http {
+
+class session;
+
+// Everything a session needs to answer for one site, prepared once per generation.
+struct site_runtime {
+    const config::site* config = nullptr;
+    std::unique_ptr<files::static_handler> files;
+    std::string header_block;                    // "Name: value\r\n" for every site header
+    std::vector<std::string> header_names;       // lower-case, to let them override ours
+    std::map<unsigned, std::string> error_pages; // status -> page body
+    std::shared_ptr<log::access_log> access_log; // null when off
+    std::uint64_t requests = 0;
+};
+
+class server {
+public:
+    using clock = std::chrono::steady_clock;
+
+    server(boost::asio::io_context& io, config::snapshot_ptr config,
+           const std::vector<app::inherited_listener>& listeners, unsigned generation);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    void start();
+    // Stops accepting; sessions finish what they are doing, answer the next request with
+    // Connection: close, and idle ones are closed after a short grace. `on_drained` runs
+    // once no session is left.
+    void drain(std::function<void()> on_drained);
+    // Closes every connection now.
+    void stop();
+
+    bool draining() const { return draining_; }
+    std::size_t session_count() const { return sessions_.size(); }
+    std::vector<std::pair<std::string, std::uint64_t>> site_counters() const;
+    void set_master_status(const std::string& json);
+    void reopen_logs();
+    void flush_logs();
+
+    // For sessions.
+    const config::snapshot& config() const { return *config_; }
+    const config::limits& limits() const { return config_->server.limits; }
+    site_runtime& site(std::size_t index) { return sites_[index]; }
+    std::size_t lookup_site(std::size_t listener, std::string_view host) const;
+    std::size_t default_site(std::size_t listener) const;
+    const std::string& date_header(); // "Date: ...\r\n", refreshed once a second
+    const std::string& server_header() const { return server_header_; }
+    response health_response(bool detailed);
+    std::string next_request_id();
+    std::list<session*>::iterator register_session(session* s);
+    void unregister_session(std::list<session*>::iterator position);
+
+private:
+    struct listener_runtime {
+        config::listen_address address;
+        vhost_table vhosts;
+        std::size_t default_site = 0;
+        std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    };
+
+    void do_accept(std::size_t listener);
+    void on_sweep();
+    void check_drained();
+
+    boost::asio::io_context& io_;
+    config::snapshot_ptr config_;
+    unsigned generation_;
+    std::shared_ptr<files::file_cache> file_cache_;
+    std::vector<site_runtime> sites_;
+    std::vector<listener_runtime> listeners_;
+    std::list<session*> sessions_;
+    boost::asio::steady_timer sweep_timer_;
+    bool draining_ = false;
+    bool accept_paused_ = false;
+    std::function<void()> on_drained_;
+    std::string server_header_;
+    std::string date_header_;
+    std::int64_t date_second_ = -1;
+    std::unique_ptr<boost::json::object> master_status_; // the master's view, when there is one
+    clock::time_point started_ = clock::now();
+    std::uint64_t request_counter_ = 0;
+    std::vector<std::shared_ptr<log::access_log>> distinct_logs_;
+};
+
+} // namespace bws::http
