@@ -12,6 +12,8 @@
 #include "app/status_json.hpp"
 #include "app/supervisor.hpp"
 #include "config/load.hpp"
+#include "log/environment.hpp"
+#include "log/rotation.hpp"
 #include "log/setup.hpp"
 #include "net/listeners.hpp"
 #include "sys/notify.hpp"
@@ -84,7 +86,8 @@ enum class phase { starting, running, stopping, stopping_fast, done };
 
 class master {
 public:
-    master(const master_options& options, daemon_report report);
+    master(const master_options& options, daemon_report report,
+           log::rotation_coordinator& rotation);
     // Returns the exit code; in a forked worker returns with `child` set instead.
     int run(std::optional<worker_launch>& child);
 
@@ -131,6 +134,12 @@ private:
     void broadcast_status();
     void write_state(bool reloading);
 
+    // Log files: size rotation is decided here; every process then reopens by name, and a
+    // rotated file is compressed only once every worker has confirmed ("reopened").
+    void request_reopen();
+    void check_reopened();
+    void configure_logging(const config::snapshot& config);
+
     master_options options_;
     asio::io_context ioc_; // first member: destroyed last
     asio::signal_set signals_;
@@ -146,6 +155,8 @@ private:
     std::optional<pid_file> pid_file_;
     std::filesystem::path state_file_;
     daemon_report report_;
+    log::rotation_coordinator& rotation_;
+    bool rotation_awaiting_reopen_ = false;
 
     config::snapshot_ptr config_;
     worker_identity identity_;
@@ -169,7 +180,8 @@ private:
     std::optional<worker_launch>* child_ = nullptr;
 };
 
-master::master(const master_options& options, daemon_report report)
+master::master(const master_options& options, daemon_report report,
+               log::rotation_coordinator& rotation)
     : options_(options), signals_(ioc_), tick_timer_(ioc_), watchdog_timer_(ioc_),
       startup_timer_(ioc_), reload_timer_(ioc_), stop_timer_(ioc_),
       listeners_([](const config::listen_address& address, int backlog, std::string& error) {
@@ -178,7 +190,7 @@ master::master(const master_options& options, daemon_report report)
       supervisor_(ioc_, supervisor::callbacks{
                             [this](worker_record& w, std::string_view m) { on_message(w, m); },
                             [this](const worker_record& w, int status) { on_exit(w, status); }}),
-      report_(std::move(report)), config_(options.config) {
+      report_(std::move(report)), rotation_(rotation), config_(options.config) {
     if (!options_.config_file.empty()) {
         options_.config_file = std::filesystem::absolute(options_.config_file);
     }
@@ -336,10 +348,7 @@ void master::on_signal(int signal_number) {
         break;
     case SIGUSR1:
         spdlog::info("SIGUSR1: reopening log files");
-        log::reopen_server_logs();
-        for (auto& w : supervisor_.workers()) {
-            supervisor_.send(w, "reopen");
-        }
+        request_reopen();
         break;
     default:
         break;
@@ -381,7 +390,14 @@ void master::on_message(worker_record& worker, std::string_view message) {
         }
         return;
     }
-    if (message == "drained" || message == "reopened") {
+    if (message == "reopened") {
+        if (worker.reopen_pending > 0) {
+            --worker.reopen_pending;
+        }
+        check_reopened();
+        return;
+    }
+    if (message == "drained") {
         spdlog::debug("worker {}: {}", worker.pid, message);
         return;
     }
@@ -552,6 +568,8 @@ void master::begin_reload() {
         finish_reload(false, error);
         return;
     }
+    // The new generation is forked from this process: give it the new [logging] first.
+    configure_logging(*loaded.config);
     reload_ =
         pending_reload{generation_ + 1, loaded.config, std::move(*identity), std::move(*listeners)};
     unsigned count = worker_count(*loaded.config);
@@ -627,6 +645,7 @@ void master::abort_reload(const std::string& reason) {
         reload_.reset();
     }
     listeners_.commit(config_->listeners); // closes what the failed generation opened
+    configure_logging(*config_);
     finish_reload(false, reason);
 }
 
@@ -735,6 +754,11 @@ void master::on_tick() {
             supervisor_.signal(w, SIGKILL);
         }
     }
+    if (!rotation_.check().empty()) {
+        rotation_awaiting_reopen_ = true;
+        request_reopen();
+    }
+    check_reopened(); // also counts workers that exited without answering
     broadcast_status();
     if (phase_ == phase::running && !reload_ && ticks_ % status_every_ticks == 0) {
         sys::notify(sys::status_message(status_line(view())));
@@ -814,6 +838,34 @@ void master::write_state(bool reloading) {
     }
 }
 
+void master::request_reopen() {
+    log::reopen_all();
+    for (auto& w : supervisor_.workers()) {
+        supervisor_.send(w, "reopen");
+        ++w.reopen_pending;
+    }
+}
+
+void master::check_reopened() {
+    if (!rotation_awaiting_reopen_) {
+        return;
+    }
+    for (const auto& w : supervisor_.workers()) {
+        if (w.reopen_pending > 0) {
+            return;
+        }
+    }
+    rotation_awaiting_reopen_ = false;
+    rotation_.reopen_complete();
+}
+
+void master::configure_logging(const config::snapshot& config) {
+    log::setup(config.logging, {.verbose = options_.verbose, .role = "master"});
+    auto env = log::environment::from_process();
+    rotation_.reconfigure(log::rotation_policy::from(config.logging),
+                          log::rotation_coordinator::watched_files(config, env));
+}
+
 } // namespace
 
 int run_master(const master_options& options) {
@@ -826,11 +878,18 @@ int run_master(const master_options& options) {
     }
     std::optional<worker_launch> child;
     int code = 0;
+    // Owned here rather than by the master so that a forked worker can drop it without
+    // joining compression threads that exist only in the master.
+    auto rotation = std::make_unique<log::rotation_coordinator>(
+        log::rotation_policy::from(options.config->logging),
+        log::rotation_coordinator::watched_files(*options.config,
+                                                 log::environment::from_process()));
     {
-        master m(options, std::move(report));
+        master m(options, std::move(report), *rotation);
         code = m.run(child);
     }
     if (child) {
+        (void)rotation.release(); // see above: never destroyed in a worker
         // A worker: the master's sockets, timers and signal handlers are gone.
         int worker_code = run_worker_child(*child);
         spdlog::default_logger()->flush();

@@ -36,8 +36,18 @@ int serve_config(const serve_options& options) {
 
 int send_action(const std::string& action, const serve_options& options) {
     config::snapshot_ptr config;
-    if (!options.config_file.empty()) {
+    // Only needed for [daemon] pid_file when neither --pid-file nor $BWS_PID_FILE says where.
+    if (resolve_pid_file(options, nullptr).empty() && !options.config_file.empty()) {
         auto result = config::load_file(options.config_file, {.check_filesystem = false});
+        if (!result.ok()) {
+            for (const auto& error : result.errors)
+                std::fprintf(stderr, "%s\n", error.to_string().c_str());
+            std::fprintf(stderr,
+                         "bws: cannot find the PID file through %s, which has errors; pass "
+                         "--pid-file or set BWS_PID_FILE\n",
+                         options.config_file.c_str());
+            return 1;
+        }
         config = result.config;
     }
     auto pid_file = resolve_pid_file(options, config.get());

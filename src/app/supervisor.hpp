@@ -36,8 +36,9 @@ struct worker_record {
     clock::time_point spawned;
     clock::time_point last_heartbeat; // any message counts; spawn time until the first one
     std::map<std::string, std::uint64_t> counters; // requests per site, from heartbeats
-    bool exit_expected = false; // drain/stop sent or killed on purpose: no replacement
-    bool killed_stuck = false;  // killed for a stale heartbeat: replace it
+    bool exit_expected = false;  // drain/stop sent or killed on purpose: no replacement
+    bool killed_stuck = false;   // killed for a stale heartbeat: replace it
+    unsigned reopen_pending = 0; // "reopen" messages not yet answered with "reopened"
     std::unique_ptr<boost::asio::posix::stream_descriptor> channel;
 };
 

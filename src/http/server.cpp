@@ -289,14 +289,15 @@ response server::health_response(bool detailed) {
             object["uptime_seconds"] = uptime;
         if (!object.contains("generation"))
             object["generation"] = generation_;
-        if (!object.contains("sites")) {
-            boost::json::object sites;
-            for (const auto& site : sites_)
-                sites[site.config->name] = boost::json::object{{"requests", site.requests}};
-            object["sites"] = std::move(sites);
-        }
-        object["served_by"] = boost::json::object{
-            {"pid", ::getpid()}, {"generation", generation_}, {"connections", sessions_.size()}};
+        // The master's counters (in "requests") lag by up to a heartbeat; this worker's own
+        // are exact.
+        boost::json::object own;
+        for (const auto& site : sites_)
+            own[site.config->name] = site.requests;
+        object["served_by"] = boost::json::object{{"pid", ::getpid()},
+                                                  {"generation", generation_},
+                                                  {"connections", sessions_.size()},
+                                                  {"requests", std::move(own)}};
         body.bytes = boost::json::serialize(object);
     }
     body.bytes += '\n';

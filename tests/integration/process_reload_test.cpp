@@ -213,3 +213,40 @@ TEST(ProcessReload, SlowDownloadSurvivesReloadAndStop) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ProcessReload, DetailedHealthReportsGenerationsAndReloads) {
+    using namespace bws::test::proc;
+    simple_setup s;
+    bws_process bws(s.dir, s.config_path);
+    ASSERT_TRUE(bws.wait_ready()) << bws.log();
+    for (int i = 0; i < 5; ++i)
+        http_get(s.port, "/");
+    s.dir.write("config.toml", "[server]\nworkers = \"many\"\n");
+    EXPECT_EQ(run_bws({"--reload", "--pid-file", (s.dir.path / "bws.pid").string()}, 70s).exit_code,
+              1);
+    s.save();
+    ASSERT_EQ(run_bws({"--reload", "--pid-file", (s.dir.path / "bws.pid").string()}, 70s).exit_code,
+              0);
+    std::string body;
+    // Per-site counters reach the master with the next heartbeat (every second).
+    ASSERT_TRUE(wait_until(
+        [&] {
+            body = http_get(s.port, "/health/detailed").body;
+            return body.find(R"("requests_total":0)") == std::string::npos &&
+                   body.find(R"("generation":2)") != std::string::npos;
+        },
+        10s))
+        << body;
+    EXPECT_NE(body.find(R"("status":"healthy")"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("master_pid":)" + std::to_string(bws.pid())), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("reload_count":2)"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("result":"ok")"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("workers":[{"pid":)"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("served_by":{"pid":)"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("uptime_seconds":)"), std::string::npos) << body;
+    EXPECT_EQ(bws.stop(), 0);
+}
+
+} // namespace
