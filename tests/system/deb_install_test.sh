@@ -44,24 +44,47 @@ else
             { fail "$tool is installed (scripts/dev/install-deps.sh)"; exit 1; }
     done
     version=$(git -C "$TOP" show "$ref:debian/changelog" | sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p')
-    src=$NS_WORK/build/bws-$version
+    opts=${DEB_BUILD_OPTIONS:-nocheck parallel=2}
+    # The same tree and options give the same package: a rerun on an unchanged commit reuses
+    # it instead of spending minutes on the build.
+    key=$( (git -C "$TOP" rev-parse "$ref^{tree}"; echo "$opts") | sha256sum | cut -c1-12)
+    deb_cache=$NS_CACHE/deb-$key
+fi
+if [ -z "${BWS_DEB:-}" ] && [ -n "$(ls "$deb_cache"/bws_*.deb 2>/dev/null)" ]; then
+    ns_log "reusing the package built from this tree: $deb_cache"
+    cp "$deb_cache"/bws_*.deb "$DEBS/"
+elif [ -z "${BWS_DEB:-}" ]; then
+    # Always the same build path, one build at a time: dpkg-buildpackage puts the path into
+    # -ffile-prefix-map=, so a fixed one is what lets ccache hit on the next run.
+    build=$NS_CACHE/deb-build
+    src=$build/bws-$version
+    mkdir -p "$build"
+    exec 8>"$build.lock"
+    flock -w 1800 8 || { fail "waiting for $build.lock"; exit 1; }
+    rm -rf "${build:?}"/*
     mkdir -p "$src"
     git -C "$TOP" archive "$ref" | tar -x -C "$src"
     # Share the developer's compiler cache: debhelper points HOME elsewhere.
     if [ -z "${CCACHE_DIR:-}" ] && [ -d "${HOME:-/nonexistent}/.cache/ccache" ]; then
         export CCACHE_DIR=$HOME/.cache/ccache
     fi
-    export CCACHE_BASEDIR=$NS_WORK/build
-    ns_log "building bws $version from $ref (dpkg-buildpackage, a few minutes)"
-    if (cd "$src" && DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-nocheck parallel=2} \
+    export CCACHE_BASEDIR=$build
+    ns_log "building bws $version from $ref in $build (dpkg-buildpackage, a few minutes)"
+    if (cd "$src" && DEB_BUILD_OPTIONS=$opts \
         timeout 1800 dpkg-buildpackage -us -uc -b >"$NS_WORK/build.log" 2>&1); then
         ok "dpkg-buildpackage -us -uc -b"
     else
         fail "dpkg-buildpackage -us -uc -b" "$(tail -30 "$NS_WORK/build.log")"
         exit 1
     fi
-    mv "$NS_WORK"/build/bws_*.deb "$DEBS/" 2>/dev/null
-    rm -rf "$NS_WORK/build"
+    mv "$build"/bws_*.deb "$DEBS/" 2>/dev/null
+    rm -rf "${build:?}"/*
+    exec 8>&-
+    # Keep this package and the two most recent others.
+    mkdir -p "$NS_CACHE" "$deb_cache.tmp$$" && cp "$DEBS"/bws_*.deb "$deb_cache.tmp$$/" &&
+        rm -rf "$deb_cache" && mv "$deb_cache.tmp$$" "$deb_cache"
+    # shellcheck disable=SC2012
+    ls -dt "$NS_CACHE"/deb-???????????? 2>/dev/null | tail -n +4 | xargs -r rm -rf
 fi
 # Only the server package (a -dbgsym package, if any, is not installed).
 rm -f "$DEBS"/*-dbgsym_*.deb
