@@ -7,6 +7,7 @@
 #include "files/static_handler.hpp"
 #include "http/host.hpp"
 #include "http/status.hpp"
+#include "log/context.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
@@ -397,6 +398,12 @@ void session::wait_writable() {
 
 void session::on_written() {
     auto& site = server_.site(site_);
+    if (status_ >= 500 && parser_) {
+        // Server-side failures belong in the error log (and the journal, under BWS_SITE).
+        log::site_scope scope(site.config->name);
+        spdlog::error("{} {} {} -> {}", client_address_, parser_->head().method_string,
+                      parser_->head().target, status_);
+    }
     if (site.access_log && parser_) {
         const auto& head = parser_->head();
         log::access_record record;
