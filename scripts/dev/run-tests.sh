@@ -20,9 +20,11 @@ summary=()
 
 # ctest prints "N% tests passed, F tests failed out of T".
 run_ctest() {
-    local label=$1 log
+    # Integration tests measure timing-sensitive behaviour (reloads under load, watchdog
+    # rates): run them one at a time.
+    local label=$1 jobs=$2 log
     log=$(mktemp)
-    ctest --test-dir "$build" -L "$label" --output-on-failure --timeout 300 -j2 2>&1 | tee "$log"
+    ctest --test-dir "$build" -L "$label" --output-on-failure --timeout 300 -j"$jobs" 2>&1 | tee "$log"
     local line total fails
     line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
     rm -f "$log"
@@ -62,8 +64,8 @@ run_script() {
     summary+=("$(basename "$script"): ${p:-0} passed, ${f:-0} failed (exit $code)")
 }
 
-run_ctest unit
-run_ctest integration
+run_ctest unit 2
+run_ctest integration 1
 if [ "${SKIP_SYSTEM:-0}" != 1 ]; then
     for script in "$top"/tests/system/*_test.sh; do
         [ -e "$script" ] && run_script "$script"

@@ -5,6 +5,7 @@
 #include "app/backoff.hpp"
 #include "app/daemonize.hpp"
 #include "app/listener_table.hpp"
+#include "app/log_files.hpp"
 #include "app/pidfile.hpp"
 #include "app/privileges.hpp"
 #include "app/proctitle.hpp"
@@ -139,6 +140,7 @@ private:
     void request_reopen();
     void check_reopened();
     void configure_logging(const config::snapshot& config);
+    std::vector<std::filesystem::path> log_files(const config::snapshot& config) const;
 
     master_options options_;
     asio::io_context ioc_; // first member: destroyed last
@@ -248,6 +250,7 @@ bool master::start(std::string& error) {
         return false;
     }
     identity_ = std::move(*identity);
+    hand_log_files_to_workers(log_files(*config_), identity_);
 
     watchdog_ = sys::watchdog_interval();
     if (watchdog_) {
@@ -570,6 +573,7 @@ void master::begin_reload() {
     }
     // The new generation is forked from this process: give it the new [logging] first.
     configure_logging(*loaded.config);
+    hand_log_files_to_workers(log_files(*loaded.config), *identity);
     reload_ =
         pending_reload{generation_ + 1, loaded.config, std::move(*identity), std::move(*listeners)};
     unsigned count = worker_count(*loaded.config);
@@ -840,6 +844,8 @@ void master::write_state(bool reloading) {
 
 void master::request_reopen() {
     log::reopen_all();
+    // Files recreated by the master's reopen (or by a rotation) belong to root until handed over.
+    hand_log_files_to_workers(log_files(*config_), identity_);
     for (auto& w : supervisor_.workers()) {
         supervisor_.send(w, "reopen");
         ++w.reopen_pending;
@@ -859,11 +865,13 @@ void master::check_reopened() {
     rotation_.reopen_complete();
 }
 
+std::vector<std::filesystem::path> master::log_files(const config::snapshot& config) const {
+    return log::rotation_coordinator::watched_files(config, log::environment::from_process());
+}
+
 void master::configure_logging(const config::snapshot& config) {
     log::setup(config.logging, {.verbose = options_.verbose, .role = "master"});
-    auto env = log::environment::from_process();
-    rotation_.reconfigure(log::rotation_policy::from(config.logging),
-                          log::rotation_coordinator::watched_files(config, env));
+    rotation_.reconfigure(log::rotation_policy::from(config.logging), log_files(config));
 }
 
 } // namespace

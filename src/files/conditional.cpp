@@ -2,6 +2,7 @@
 #include "files/conditional.hpp"
 
 #include "files/http_date.hpp"
+#include "http/header_text.hpp"
 
 #include <array>
 #include <cstdio>
@@ -9,18 +10,6 @@
 namespace bws::files {
 
 namespace {
-
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 // Strips the quotes (and reports a W/ prefix) of one entity-tag; false when malformed.
 bool split_tag(std::string_view tag, bool& weak, std::string_view& opaque) {
@@ -46,7 +35,7 @@ std::string make_etag(std::uint64_t size, std::int64_t mtime_sec, std::int64_t m
 }
 
 bool etag_list_matches(std::string_view list, std::string_view etag, etag_compare mode) {
-    list = trim(list);
+    list = http::trim_ows(list);
     if (list == "*")
         return true;
     bool ours_weak;
@@ -58,7 +47,7 @@ bool etag_list_matches(std::string_view list, std::string_view etag, etag_compar
     // Entity-tags may contain ',' inside quotes, so walk the list quote-aware.
     std::size_t pos = 0;
     while (pos < list.size()) {
-        while (pos < list.size() && (is_ows(list[pos]) || list[pos] == ','))
+        while (pos < list.size() && (http::is_ows(list[pos]) || list[pos] == ','))
             ++pos;
         if (pos >= list.size())
             break;
@@ -107,7 +96,7 @@ precondition evaluate_preconditions(const request_info& request, std::string_vie
 }
 
 bool if_range_allows(std::string_view if_range, std::string_view etag, std::int64_t last_modified) {
-    if_range = trim(if_range);
+    if_range = http::trim_ows(if_range);
     if (if_range.empty())
         return true;
     if (if_range.front() == '"' || if_range.substr(0, 2) == "W/") {

@@ -2,6 +2,8 @@
 // gmtime/timegm: no locale, no TZ, and no dependence on the width of time_t.
 #include "files/http_date.hpp"
 
+#include "http/header_text.hpp"
+
 #include <array>
 
 namespace bws::files {
@@ -112,14 +114,6 @@ std::optional<std::int64_t> to_unix(std::int64_t year, unsigned month, unsigned 
     return days_from_civil(year, month, day) * 86400 + h * 3600 + m * 60 + s;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 // "Sun, 06 Nov 1994 08:49:37 GMT"
 std::optional<std::int64_t> parse_imf_fixdate(std::string_view text) {
     cursor c(text);
@@ -194,7 +188,7 @@ std::string format_http_date(std::int64_t unix_seconds) {
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) {
-    text = trim(text);
+    text = http::trim_ows(text);
     if (auto t = parse_imf_fixdate(text))
         return t;
     if (auto t = parse_rfc850(text))

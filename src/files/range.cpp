@@ -1,24 +1,14 @@
 // Range parsing and multipart/byteranges framing (see range.hpp).
 #include "files/range.hpp"
 
+#include "http/header_text.hpp"
+
 #include <limits>
 #include <random>
 
 namespace bws::files {
 
 namespace {
-
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -41,25 +31,12 @@ bool parse_number(std::string_view s, std::uint64_t& value) {
     return true;
 }
 
-bool iequals_prefix(std::string_view s, std::string_view lower_prefix) {
-    if (s.size() < lower_prefix.size())
-        return false;
-    for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-        if (c != lower_prefix[i])
-            return false;
-    }
-    return true;
-}
-
 } // namespace
 
 range_result parse_range(std::string_view header, std::uint64_t size, std::size_t max_ranges) {
     range_result result;
-    header = trim(header);
-    if (max_ranges == 0 || !iequals_prefix(header, "bytes="))
+    header = http::trim_ows(header);
+    if (max_ranges == 0 || !http::istarts_with(header, "bytes="))
         return result;
     std::string_view set = header.substr(6);
 
@@ -70,7 +47,7 @@ range_result parse_range(std::string_view header, std::uint64_t size, std::size_
         std::size_t comma = set.find(',', pos);
         if (comma == std::string_view::npos)
             comma = set.size();
-        std::string_view spec = trim(set.substr(pos, comma - pos));
+        std::string_view spec = http::trim_ows(set.substr(pos, comma - pos));
         pos = comma + 1;
         if (spec.empty())
             continue; // RFC 9110 §5.6.1: empty list elements do not count
@@ -79,8 +56,8 @@ range_result parse_range(std::string_view header, std::uint64_t size, std::size_
         std::size_t dash = spec.find('-');
         if (dash == std::string_view::npos)
             return {};
-        std::string_view first_text = trim(spec.substr(0, dash));
-        std::string_view last_text = trim(spec.substr(dash + 1));
+        std::string_view first_text = http::trim_ows(spec.substr(0, dash));
+        std::string_view last_text = http::trim_ows(spec.substr(dash + 1));
         std::uint64_t start = 0;
         std::uint64_t end = 0; // exclusive
         if (first_text.empty()) {

@@ -2,6 +2,8 @@
 // answers for the same malformed requests.
 #include "http/request_parser.hpp"
 
+#include "http/header_text.hpp"
+
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -10,46 +12,7 @@ namespace bws::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = static_cast<char>(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-// Calls `f` for each comma-separated, trimmed, non-empty token of a list header.
-template <class F>
-void for_each_token(std::string_view list, F&& f) {
-    while (!list.empty()) {
-        auto comma = list.find(',');
-        auto token = trim(list.substr(0, comma));
-        if (!token.empty())
-            f(token);
-        if (comma == std::string_view::npos)
-            break;
-        list.remove_prefix(comma + 1);
-    }
-}
-
-} // namespace
+namespace {} // namespace
 
 request_parser::request_parser(const config::limits& limits) : limits_(limits) {
     header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -93,7 +56,7 @@ void request_parser::on_field_impl(bhttp::field name, beast::string_view, beast:
         head_.host.assign(v);
         break;
     case bhttp::field::connection:
-        for_each_token(v, [&](std::string_view token) {
+        for_each_list_item(v, [&](std::string_view token) {
             if (iequals(token, "close"))
                 head_.connection_close = true;
             else if (iequals(token, "keep-alive"))
@@ -104,7 +67,7 @@ void request_parser::on_field_impl(bhttp::field name, beast::string_view, beast:
         ++transfer_encoding_count_;
         int codings = 0;
         bool chunked = false;
-        for_each_token(v, [&](std::string_view token) {
+        for_each_list_item(v, [&](std::string_view token) {
             ++codings;
             chunked = iequals(token, "chunked");
         });

@@ -5,6 +5,7 @@
 #include "files/file_cache.hpp"
 #include "files/static_handler.hpp"
 #include "http/session.hpp"
+#include "log/context.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -57,6 +58,7 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         const auto& site = config_->sites[i];
         auto& runtime = sites_[i];
         runtime.config = &site;
+        log::site_scope scope(site.name);
         runtime.files =
             std::make_unique<files::static_handler>(site, config_->server.limits, file_cache_);
         for (const auto& [name, value] : site.headers) {
@@ -68,10 +70,13 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
             if (read_small_file(path, body))
                 runtime.error_pages.emplace(status, std::move(body));
             else
-                spdlog::warn("site {}: cannot read error page {} for {}; using the built-in one",
-                             site.name, path.string(), status);
+                spdlog::warn("cannot read error page {} for {}; using the built-in one",
+                             path.string(), status);
         }
         runtime.access_log = log::make_access_log(*config_, site);
+        spdlog::info("site {} ready: {} on {}:{}, root {}", site.name,
+                     fmt::join(site.hostnames, ", "), site.bind, site.port,
+                     site.static_dir.string());
         if (runtime.access_log && std::find(distinct_logs_.begin(), distinct_logs_.end(),
                                             runtime.access_log) == distinct_logs_.end())
             distinct_logs_.push_back(runtime.access_log);

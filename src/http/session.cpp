@@ -5,8 +5,10 @@
 #include "http/session.hpp"
 
 #include "files/static_handler.hpp"
+#include "http/header_text.hpp"
 #include "http/host.hpp"
 #include "http/status.hpp"
+#include "log/context.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
@@ -34,19 +36,6 @@ constexpr std::size_t read_chunk = 16 * 1024;
 constexpr auto drain_idle_grace = std::chrono::seconds(1);
 constexpr auto linger_time = std::chrono::seconds(2);
 constexpr int max_sync_depth = 16;
-
-bool header_is(std::string_view name, std::string_view lower_name) {
-    if (name.size() != lower_name.size())
-        return false;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        char c = name[i];
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-        if (c != lower_name[i])
-            return false;
-    }
-    return true;
-}
 
 } // namespace
 
@@ -254,11 +243,11 @@ void session::respond(response&& r, std::size_t site_index, bool head) {
     out_head_ += server_.server_header();
     bool has_length = false;
     for (const auto& [name, value] : r.headers) {
-        if (header_is(name, "content-length"))
+        if (iequals(name, "content-length"))
             has_length = true;
         bool overridden = false;
         for (const auto& own : site.header_names)
-            if (header_is(name, own)) {
+            if (iequals(name, own)) {
                 overridden = true;
                 break;
             }
@@ -397,6 +386,12 @@ void session::wait_writable() {
 
 void session::on_written() {
     auto& site = server_.site(site_);
+    if (status_ >= 500 && parser_) {
+        // Server-side failures belong in the error log (and the journal, under BWS_SITE).
+        log::site_scope scope(site.config->name);
+        spdlog::error("{} {} {} -> {}", client_address_, parser_->head().method_string,
+                      parser_->head().target, status_);
+    }
     if (site.access_log && parser_) {
         const auto& head = parser_->head();
         log::access_record record;

@@ -223,7 +223,12 @@ bws_process::~bws_process() {
 }
 
 bool bws_process::start(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-    std::vector<std::string> argv_storage{BWS_BINARY};
+    return start_program(BWS_BINARY, args, env);
+}
+
+bool bws_process::start_program(const std::string& program, const std::vector<std::string>& args,
+                                const std::vector<std::string>& env) {
+    std::vector<std::string> argv_storage{program};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     auto out_path = io_ / "stdout";
     auto err_path = io_ / "stderr";

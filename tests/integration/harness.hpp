@@ -88,6 +88,9 @@ public:
 
     // Starts `bws args...` with extra environment entries ("NAME=value").
     bool start(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+    // Starts another program (e.g. a wrapper that execs bws) the same way.
+    bool start_program(const std::string& program, const std::vector<std::string>& args,
+                       const std::vector<std::string>& env = {});
     // Runs `bws args...` to completion (bounded), capturing output; returns the exit code.
     int run(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 30s,
             const std::vector<std::string>& env = {});

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
 
@@ -51,6 +52,8 @@ name = "integration"
 
 [server.limits]
 header_timeout = "1s"
+keepalive_timeout = "1s"
+send_timeout = "1s"
 max_body_size = "1KB"
 max_header_count = 50
 
@@ -394,6 +397,36 @@ TEST_F(Serving, SlowHeadersTimeOutWith408) {
     auto r = c.read_response();
     EXPECT_EQ(r.status, 408);
     EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(Serving, IdleKeepAliveConnectionsAreClosed) {
+    connection c(port_, 5s);
+    c.send("GET /hello.txt HTTP/1.1\r\nHost: main.test\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 200);
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c.closed_by_peer()); // keepalive_timeout = 1s
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+}
+
+TEST_F(Serving, SlowReadersAreCutOff) {
+    // Sparse: far more than loopback socket buffers can hold, without using the disk.
+    constexpr std::uintmax_t size = 256u * 1024 * 1024;
+    write_file(dir_->path() / "main/huge.bin", "");
+    std::filesystem::resize_file(dir_->path() / "main/huge.bin", size);
+    connection c(port_, 5s);
+    c.send("GET /huge.bin HTTP/1.1\r\nHost: main.test\r\n\r\n");
+    // Read nothing while send_timeout (1 s) passes with the server's socket buffer full.
+    std::this_thread::sleep_for(2500ms);
+    std::size_t received = 0;
+    char chunk[65536];
+    for (;;) {
+        auto n = ::recv(c.fd(), chunk, sizeof chunk, 0);
+        if (n <= 0)
+            break;
+        received += static_cast<std::size_t>(n);
+    }
+    EXPECT_LT(received, size); // cut before the whole file
+    EXPECT_EQ(get(port_, "/hello.txt", "main.test").status, 200);
 }
 
 TEST_F(Serving, AccessLogHasCombinedLines) {
