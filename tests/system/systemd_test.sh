@@ -182,12 +182,14 @@ else
 fi
 check_eq "bws-recovery.service Result=success" success "$(prop bws-recovery.service Result)"
 # To the journal through logger(1), or to its fallback file when logger cannot be used.
-if ct sh -c 'journalctl -u bws-recovery -o cat --no-pager | grep -q "restarting bws.service"'; then
+# By identifier, not -u: journald attributes a line to a unit through the sender's cgroup,
+# which it cannot read once a short-lived logger(1) has exited, so `-u` misses lines at random.
+if ct sh -c 'journalctl -t bws-recovery -o cat --no-pager | grep -q "restarting bws.service"'; then
     ok "bws-recovery logged the restart to the journal"
 elif ct grep -q "restarting bws.service" /var/log/bws/recovery.log 2>/dev/null; then
     ok "bws-recovery logged the restart (to /var/log/bws/recovery.log: logger failed)"
 else
-    fail "bws-recovery logged the restart" "$(ct journalctl -u bws-recovery -o cat --no-pager | tail -10)"
+    fail "bws-recovery logged the restart" "$(ct journalctl -t bws-recovery -u bws-recovery -o cat --no-pager | tail -10)"
 fi
 if wait_for healthy 10; then ok "/health answers after recovery"; else fail "/health answers after recovery"; fi
 PID1=$(main_pid)
