@@ -206,7 +206,9 @@ ns_rootfs() {
 ns_prefetch() {
     local debs=$1 out
     ns_log "prefetching the dependencies of $(cd "$debs" && echo *.deb)"
-    if ! out=$(timeout 300 systemd-nspawn -q --register=no --keep-unit --pipe -D "$NS_ROOT" \
+    ns_make_cgroups || return 1
+    if ! out=$(ns_enter_cgroup prefetch &&
+        exec timeout 300 systemd-nspawn -q --register=no --keep-unit --pipe -D "$NS_ROOT" \
         --bind-ro="$debs":/var/tmp/debs /bin/sh -c \
         'apt-get -q -o DPkg::Lock::Timeout=120 update &&
          apt-get -q -o DPkg::Lock::Timeout=120 install -y --download-only /var/tmp/debs/*.deb' 2>&1); then
@@ -225,6 +227,28 @@ ns_cgroup_roots() {
     local d
     for d in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
         [ -e "$d/cgroup.procs" ] && echo "$d"
+    done
+}
+
+# ns_make_cgroups: our cgroup, $NS_NAME, in each hierarchy (once). Every systemd-nspawn of
+# the run starts in a child of it: with --keep-unit, nspawn creates payload/ and
+# supervisor/ next to itself, which from the host's root cgroup would leak into the root
+# and clash between concurrent runs.
+ns_make_cgroups() {
+    [ ${#NS_CGROUPS[@]} -gt 0 ] && return 0
+    local roots r
+    mapfile -t roots < <(ns_cgroup_roots)
+    for r in "${roots[@]}"; do
+        mkdir -p "$r/$NS_NAME" || { fail "creating cgroup $r/$NS_NAME"; return 1; }
+        NS_CGROUPS+=("$r/$NS_NAME")
+    done
+}
+
+# ns_enter_cgroup NAME: moves the calling (sub)shell into NAME under our cgroups.
+ns_enter_cgroup() {
+    local cg
+    for cg in "${NS_CGROUPS[@]}"; do
+        mkdir -p "$cg/$1" && echo "$BASHPID" >"$cg/$1/cgroup.procs" || return 1
     done
 }
 
@@ -249,15 +273,10 @@ ns_find_pid1() {
 # ns_boot [NSPAWN_OPTION...]: boots $NS_ROOT in the background and waits until the
 # system is up (`is-system-running --wait`). Sets NS_PID1.
 ns_boot() {
-    local roots r
-    mapfile -t roots < <(ns_cgroup_roots)
-    for r in "${roots[@]}"; do
-        mkdir -p "$r/$NS_NAME" || { fail "creating cgroup $r/$NS_NAME"; return 1; }
-        NS_CGROUPS+=("$r/$NS_NAME")
-    done
+    ns_make_cgroups || return 1
     ns_log "booting container $NS_NAME"
     (
-        for r in "${NS_CGROUPS[@]}"; do echo "$BASHPID" >"$r/cgroup.procs" || exit 1; done
+        ns_enter_cgroup boot || exit 1
         exec systemd-nspawn -q --register=no --keep-unit --boot --private-network \
             --console=read-only --machine="$NS_NAME" -D "$NS_ROOT" "$@"
     ) >"$NS_WORK/console.log" 2>&1 </dev/null &
