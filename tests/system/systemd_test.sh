@@ -138,16 +138,29 @@ if [ -n "$fields" ]; then ok "journal of bws has native BWS_* fields: $fields"; 
     fail "journal of bws has native BWS_* fields" "$(tail -3 <<<"$journal")"; fi
 check "journalctl -u bws BWS_ROLE=master finds entries" \
     ct sh -c 'journalctl -u bws BWS_ROLE=master -o cat --no-pager | grep -q .'
+check "journalctl -u bws BWS_SITE=main finds entries" \
+    ct sh -c 'journalctl -u bws BWS_SITE=main -o cat --no-pager | grep -q .'
+check "journalctl -u bws BWS_SITE=second finds entries (the site added by reload)" \
+    ct sh -c 'journalctl -u bws BWS_SITE=second -o cat --no-pager | grep -q .'
+check "worker lines carry BWS_WORKER_PID" \
+    ct sh -c 'journalctl -u bws BWS_ROLE=worker -o json --no-pager | grep -q "\"BWS_WORKER_PID\":\"[0-9]"'
 if errs=$(ct journalctl -u bws -p err -o json --no-pager 2>&1); then
     # Every entry shown has a priority of err or more severe.
     if [ -z "$errs" ] || ! grep -v '"PRIORITY":"[0-3]"' <<<"$errs" | grep -q .; then
-        ok "journalctl -u bws -p err works ($(grep -c . <<<"$errs") entries)"
+        ok "journalctl -u bws -p err shows only err and worse ($(grep -c . <<<"$errs") entries)"
     else
         fail "journalctl -u bws -p err shows only err and worse" "$(grep -v '"PRIORITY":"[0-3]"' <<<"$errs" | head -3)"
     fi
 else
     fail "journalctl -u bws -p err" "$errs"
 fi
+# The failed reload above is an error (systemd's "Reload failed" line). bws's own
+# diagnostics of the broken file (FILE:LINE:COL: message, from ExecReload's --config-check)
+# go to stdout and so reach the journal at PRIORITY=6: only `journalctl -u bws` shows them.
+check "journalctl -u bws -p err shows the failed reload" \
+    ct sh -c 'journalctl -u bws -p err -o cat --no-pager | grep -q "Reload failed"'
+check "journalctl -u bws shows the broken file's diagnostics" \
+    ct sh -c 'journalctl -u bws -o cat --no-pager | grep -q "^/etc/bws/config.toml:[0-9]*:[0-9]*: "'
 
 # ----------------------------------------------------------------------------- timer
 # Sped up by a drop-in. Never an empty `OnUnitActiveSec=`: that resets every trigger and
