@@ -13,6 +13,7 @@
 #include "app/supervisor.hpp"
 #include "config/load.hpp"
 #include "log/environment.hpp"
+#include "log/line_file.hpp"
 #include "log/rotation.hpp"
 #include "log/setup.hpp"
 #include "net/listeners.hpp"
@@ -248,6 +249,12 @@ bool master::start(std::string& error) {
         return false;
     }
     identity_ = std::move(*identity);
+    if (identity_.change) {
+        // Log files the master creates must stay reopenable by the workers' user; the files
+        // opened before the user was known are handed over by reopening them now.
+        log::set_log_file_owner(identity_.uid);
+        log::reopen_server_logs();
+    }
 
     watchdog_ = sys::watchdog_interval();
     if (watchdog_) {

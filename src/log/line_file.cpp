@@ -3,6 +3,7 @@
 #include "log/line_file.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <fcntl.h>
@@ -17,12 +18,30 @@ std::uint64_t count_lines(std::string_view data) {
     return (n == 0 && !data.empty()) ? 1 : n;
 }
 
+constexpr uid_t no_owner = static_cast<uid_t>(-1);
+std::atomic<uid_t> file_owner{no_owner};
+
+// nginx does the same on (re)open: without it, a worker's reopen of a file the root master
+// created fails with EACCES and its lines are lost until the next restart.
+void give_to_owner(int fd) {
+    const uid_t owner = file_owner.load();
+    if (owner == no_owner || ::geteuid() != 0)
+        return;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid != owner)
+        (void)::fchown(fd, owner, static_cast<gid_t>(-1)); // best effort: writing still works
+}
+
 bool is_regular(int fd) {
     struct stat st {};
     return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 } // namespace
+
+void set_log_file_owner(uid_t uid) {
+    file_owner.store(uid);
+}
 
 line_file::line_file(std::filesystem::path path, timing t)
     : path_(std::move(path)), timing_(t), report_(path_.string(), t.report_interval) {
@@ -52,6 +71,7 @@ void line_file::open_locked() {
         report_.dropped(0, last_open_error_);
         return;
     }
+    give_to_owner(fd);
     fd_ = fd;
 }
 

@@ -21,6 +21,13 @@ struct line_file_timing {
     std::chrono::steady_clock::duration retry_interval = std::chrono::seconds(1);
 };
 
+// The owner given to every log file this process opens by name while it runs as root: a
+// master started as root creates the files (at start, after a rotation or a reopen) that its
+// workers, dropped to another user, must open by name again on their next reopen. Only the
+// user changes (the group keeps what the directory or the operator gave). Set by the master
+// once it knows the workers' user; unset (the default), files are left as created.
+void set_log_file_owner(uid_t uid);
+
 class line_file {
 public:
     using clock = std::chrono::steady_clock;
