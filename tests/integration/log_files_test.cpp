@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <pwd.h>
 #include <sys/mount.h>
 #include <zlib.h>
 
@@ -594,8 +595,9 @@ TEST(LogFiles, JsonAccessLinesParse) {
         EXPECT_EQ(o.at("method").as_string(), "GET");
         EXPECT_EQ(o.at("protocol").as_string(), "HTTP/1.1");
         EXPECT_EQ(o.at("status").as_int64(), it->status) << line;
-        if (it->status == 200)
+        if (it->status == 200) {
             EXPECT_EQ(o.at("bytes").as_int64(), 6) << line;
+        }
         EXPECT_TRUE(o.at("duration_ms").is_number()) << line;
         EXPECT_GE(o.at("duration_ms").to_number<double>(), 0.0) << line;
         EXPECT_EQ(o.at("referer").as_string(), it->referer) << line;
@@ -758,3 +760,36 @@ TEST(LogFiles, ServerLogLineFormat) {
 }
 
 } // namespace
+
+// Master as root, workers dropped to "nobody", the log directory owned by the workers' user
+// (the layout of /var/log/bws with [daemon] user = "bws"): after a reopen the master creates a
+// new bws.log, and the workers must still be able to reopen and write it.
+TEST(LogFiles, WorkersKeepWritingTheServerLogAfterReopenWhenDroppedFromRoot) {
+    log_setup s;
+    const auto server_log = s.logs / "bws.log";
+    s.level = "debug"; // workers log "draining" at debug level when they stop
+    s.configure(2, "output = \"file\"\nfile_path = \"" + server_log.string() + "\"\n", "");
+    const auto nobody = getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    ASSERT_EQ(chown(s.logs.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+    proc::bws_process bws(s.dir, s.config_path);
+    ASSERT_TRUE(bws.wait_ready()) << bws.log();
+    const auto workers = bws.workers();
+    ASSERT_EQ(workers.size(), 2u);
+    for (pid_t w : workers)
+        ASSERT_EQ(proc::uid_of(w), nobody->pw_uid);
+    EXPECT_EQ(probe(s.port, "u").empty(), false);
+
+    fs::rename(server_log, s.logs / "bws.log.old");
+    ASSERT_EQ(kill(bws.pid(), SIGUSR1), 0);
+    std::vector<std::string> sent;
+    ASSERT_TRUE(wait_all_log_to(s.port, s.access, {}, sent, 10s)) << bws.log();
+    ASSERT_EQ(bws.stop(), 0) << bws.log();
+
+    EXPECT_EQ(bws.log().find("cannot write"), std::string::npos) << bws.log();
+    const auto text = slurp(server_log);
+    for (pid_t w : workers)
+        EXPECT_NE(text.find("worker[" + std::to_string(w) + "]"), std::string::npos)
+            << "no line from worker " << w << " in the reopened bws.log:\n"
+            << text;
+}
