@@ -14,6 +14,7 @@
 #include "app/supervisor.hpp"
 #include "config/load.hpp"
 #include "log/environment.hpp"
+#include "log/line_file.hpp"
 #include "log/rotation.hpp"
 #include "log/setup.hpp"
 #include "net/listeners.hpp"

@@ -19,10 +19,11 @@ std::filesystem::path reload_state_path(const std::filesystem::path& pid_file) {
 std::string format_reload_state(const reload_state& state) {
     std::string message = state.message;
     std::replace(message.begin(), message.end(), '\n', ' ');
+    const char* last = state.reload_count == 0 ? "none" : (state.last_ok ? "ok" : "failed");
     return "pid=" + std::to_string(state.pid) + "\ngeneration=" + std::to_string(state.generation) +
            "\nreload_count=" + std::to_string(state.reload_count) +
-           "\nreloading=" + (state.reloading ? "1" : "0") +
-           "\nlast_reload=" + (state.last_ok ? "ok" : "failed") + "\nmessage=" + message + "\n";
+           "\nreloading=" + (state.reloading ? "1" : "0") + "\nlast_reload=" + last +
+           "\nmessage=" + message + "\n";
 }
 
 std::optional<reload_state> parse_reload_state(const std::string& text) {
@@ -48,7 +49,7 @@ std::optional<reload_state> parse_reload_state(const std::string& text) {
             } else if (key == "reloading") {
                 state.reloading = value == "1";
             } else if (key == "last_reload") {
-                state.last_ok = value == "ok";
+                state.last_ok = value != "failed"; // "ok", or "none" before the first reload
             } else if (key == "message") {
                 state.message = value;
             }

@@ -58,3 +58,14 @@ TEST(ReloadState, FileWriteAndRead) {
 }
 
 } // namespace
+
+TEST(AppReloadState, NoReloadYetReadsAsNone) {
+    bws::app::reload_state s;
+    s.pid = 42;
+    s.reload_count = 0;
+    auto text = bws::app::format_reload_state(s);
+    EXPECT_NE(text.find("last_reload=none"), std::string::npos) << text;
+    s.reload_count = 1;
+    s.last_ok = false;
+    EXPECT_NE(bws::app::format_reload_state(s).find("last_reload=failed"), std::string::npos);
+}
