@@ -4,6 +4,7 @@
 
 #include "app/serve.hpp"
 #include "config/load.hpp"
+#include "log/setup.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -88,16 +89,26 @@ std::optional<std::filesystem::path> resolve_config(const std::optional<std::str
     return std::nullopt;
 }
 
+// Under systemd (stderr is the journal stream) a "<N>" prefix gives each line its syslog
+// priority, so `journalctl -p err` shows why a start or reload was refused.
+const char* journal_priority(const char* priority) {
+    static const bool journal = [] {
+        const char* stream = std::getenv("JOURNAL_STREAM");
+        return stream && log::stream_is_journal(stream, 2);
+    }();
+    return journal ? priority : "";
+}
+
 void print_diagnostics(const config::load_result& result) {
     for (const auto& error : result.errors)
-        std::fprintf(stderr, "%s\n", error.to_string().c_str());
+        std::fprintf(stderr, "%s%s\n", journal_priority("<3>"), error.to_string().c_str());
     for (const auto& warning : result.warnings) {
         auto text = warning.to_string();
         // Insert "warning: " after the position prefix so editors still jump to it.
         auto at = text.find(": ");
         if (at != std::string::npos)
             text.insert(at + 2, "warning: ");
-        std::fprintf(stderr, "%s\n", text.c_str());
+        std::fprintf(stderr, "%s%s\n", journal_priority("<4>"), text.c_str());
     }
 }
 
@@ -108,8 +119,8 @@ int config_check(const options& opts) {
     auto result = config::load_file(*file);
     print_diagnostics(result);
     if (!result.ok()) {
-        std::fprintf(stderr, "configuration %s has %zu error%s\n", file->c_str(),
-                     result.errors.size(), result.errors.size() == 1 ? "" : "s");
+        std::fprintf(stderr, "%sconfiguration %s has %zu error%s\n", journal_priority("<3>"),
+                     file->c_str(), result.errors.size(), result.errors.size() == 1 ? "" : "s");
         return 1;
     }
     if (!opts.quiet)
@@ -254,7 +265,8 @@ int run(int argc, char** argv) {
     auto result = config::load_file(*file);
     print_diagnostics(result);
     if (!result.ok()) {
-        std::fprintf(stderr, "bws: configuration %s has errors; not starting\n", file->c_str());
+        std::fprintf(stderr, "%sbws: configuration %s has errors; not starting\n",
+                     journal_priority("<3>"), file->c_str());
         return 1;
     }
     serve.config = result.config;

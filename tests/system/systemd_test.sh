@@ -154,13 +154,13 @@ if errs=$(ct journalctl -u bws -p err -o json --no-pager 2>&1); then
 else
     fail "journalctl -u bws -p err" "$errs"
 fi
-# The failed reload above is an error (systemd's "Reload failed" line). bws's own
-# diagnostics of the broken file (FILE:LINE:COL: message, from ExecReload's --config-check)
-# go to stdout and so reach the journal at PRIORITY=6: only `journalctl -u bws` shows them.
+# The failed reload above is an error (systemd's "Reload failed" line), and so are bws's own
+# diagnostics of the broken file (FILE:LINE:COL: message, from ExecReload's --config-check,
+# written with a "<3>" priority prefix when stderr is the journal).
 check "journalctl -u bws -p err shows the failed reload" \
     ct sh -c 'journalctl -u bws -p err -o cat --no-pager | grep -q "Reload failed"'
-check "journalctl -u bws shows the broken file's diagnostics" \
-    ct sh -c 'journalctl -u bws -o cat --no-pager | grep -q "^/etc/bws/config.toml:[0-9]*:[0-9]*: "'
+check "journalctl -u bws -p err shows the broken file's diagnostics" \
+    ct sh -c 'journalctl -u bws -p err -o cat --no-pager | grep -q "^/etc/bws/config.toml:[0-9]*:[0-9]*: "'
 
 # ----------------------------------------------------------------------------- timer
 # Sped up by a drop-in. Never an empty `OnUnitActiveSec=`: that resets every trigger and
