@@ -93,6 +93,22 @@ deb=$(ls "$DEBS"/bws_*.deb 2>/dev/null | head -1)
 [ -n "$deb" ] || { fail "a bws_*.deb to test"; exit 1; }
 ns_log "testing $(basename "$deb")"
 
+# An "upgrade" of the same build: the package repacked with a higher version, so that the
+# maintainer scripts' upgrade path (conffiles kept, service restarted) runs for real.
+deb_version=$(dpkg-deb -f "$deb" Version)
+up_version="$deb_version+upgradetest1"
+up_dir=$NS_WORK/upgrade
+# In a subdirectory: the dependency prefetch takes $DEBS/*.deb, and two versions of one
+# package there would conflict.
+mkdir -p "$DEBS/upgrade"
+if ! { rm -rf "$up_dir" && dpkg-deb -R "$deb" "$up_dir" &&
+    sed -i "s/^Version: .*/Version: $up_version/" "$up_dir/DEBIAN/control" &&
+    dpkg-deb -b "$up_dir" "$DEBS/upgrade/bws-upgrade.deb" >/dev/null; }; then
+    fail "repacking $(basename "$deb") as version $up_version"
+    exit 1
+fi
+rm -rf "$up_dir"
+
 ns_rootfs || exit 1
 ns_prefetch "$DEBS" || exit 1
 ns_boot --bind-ro="$DEBS":/var/tmp/debs || exit 1
@@ -207,6 +223,39 @@ out=$(ct journalctl -u bws -o json --no-pager 2>&1)
 if grep -q '"SYSLOG_IDENTIFIER":"bws"' <<<"$out"; then ok "journalctl -u bws shows bws's own logs"; else
     fail "journalctl -u bws shows bws's own logs" "$(tail -5 <<<"$out")"; fi
 
+# ----------------------------------------------------------------------------- upgrade
+conf_before=$(ct md5sum /etc/bws/config.toml)
+PID_BEFORE=$(main_pid)
+if out=$(CT_TIMEOUT=180 ct env DEBIAN_FRONTEND=noninteractive apt-get \
+    -o DPkg::Lock::Timeout=120 install -y /var/tmp/debs/upgrade/bws-upgrade.deb 2>&1); then
+    ok "apt install of a newer version (upgrade)"
+else
+    fail "apt install of a newer version (upgrade)" "$(tail -20 <<<"$out")"
+fi
+check_eq "the new version is installed" "$up_version" "$(ct dpkg-query -W -f '${Version}' bws)"
+check_eq "the changed /etc/bws/config.toml is kept" "$conf_before" "$(ct md5sum /etc/bws/config.toml)"
+if wait_for '[ "$(ct systemctl is-active bws)" = active ]' 30 && wait_for healthy 10; then
+    ok "bws is active and healthy after the upgrade"
+else
+    fail "bws is active and healthy after the upgrade" "$(ct systemctl status bws --no-pager 2>&1 | tail -5)"
+fi
+if [ "$(main_pid)" != "$PID_BEFORE" ]; then ok "the upgrade restarted bws (new MainPID)"; else
+    fail "the upgrade restarted bws (MainPID $PID_BEFORE unchanged)"; fi
+out=$(ct curl -fsS --max-time 5 -H 'Host: second.test' "$URL/" 2>&1)
+if grep -q 'second site' <<<"$out"; then ok "the site added before the upgrade is still served"; else
+    fail "the site added before the upgrade is still served" "$out"; fi
+
+# ----------------------------------------------------------------------------- remove
+if out=$(CT_TIMEOUT=120 ct apt-get -o DPkg::Lock::Timeout=120 remove -y bws 2>&1); then
+    ok "apt remove bws"
+else
+    fail "apt remove bws" "$(tail -20 <<<"$out")"
+fi
+check_not "bws is stopped after remove" ct systemctl is-active --quiet bws
+left=$(bws_procs)
+if [ -z "$left" ]; then ok "no bws process after remove"; else fail "no bws process after remove: $left"; fi
+check "remove keeps /etc/bws/config.toml" ct test -f /etc/bws/config.toml
+
 # ----------------------------------------------------------------------------- purge
 # The test's own drop-in goes first: what is left after purge must be the package's doing.
 ct sh -c 'rm -rf /etc/systemd/system/bws-health-check.timer.d && systemctl daemon-reload'
@@ -222,6 +271,7 @@ left=$(bws_procs)
 if [ -z "$left" ]; then ok "no bws process left"; else fail "no bws process left: $left"; fi
 check_not "no /var/log/bws" ct test -e /var/log/bws
 check_not "no /var/lib/bws" ct test -e /var/lib/bws
+check_not "no /etc/bws/config.toml" ct test -e /etc/bws/config.toml
 check "the bws user is kept" ct id bws
 
 ns_finish
