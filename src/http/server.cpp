@@ -168,16 +168,24 @@ void server::do_accept(std::size_t index) {
     });
 }
 
+template <class F>
+void server::for_each_session(F&& f) {
+    // Snapshot first: acting on a session can close and unregister it while we iterate.
+    std::vector<std::weak_ptr<session>> all;
+    all.reserve(sessions_.size());
+    for (auto* s : sessions_)
+        all.push_back(s->weak_from_this());
+    for (auto& weak : all)
+        if (auto s = weak.lock())
+            f(*s);
+}
+
 void server::on_sweep() {
     auto now = clock::now();
-    // Collect first: closing a session can unregister it while we iterate.
-    std::vector<std::weak_ptr<session>> expired;
-    for (auto* s : sessions_)
-        if (s->deadline() <= now)
-            expired.push_back(s->weak_from_this());
-    for (auto& weak : expired)
-        if (auto s = weak.lock())
-            s->on_deadline();
+    for_each_session([now](session& s) {
+        if (s.deadline() <= now)
+            s.on_deadline();
+    });
     flush_logs();
     sweep_timer_.expires_after(sweep_interval);
     sweep_timer_.async_wait([this](boost::system::error_code ec) {
@@ -196,12 +204,7 @@ void server::drain(std::function<void()> on_drained) {
         if (listener.acceptor)
             listener.acceptor->close(ec);
     }
-    std::vector<std::weak_ptr<session>> all;
-    for (auto* s : sessions_)
-        all.push_back(s->weak_from_this());
-    for (auto& weak : all)
-        if (auto s = weak.lock())
-            s->on_drain();
+    for_each_session([](session& s) { s.on_drain(); });
     check_drained();
 }
 
@@ -226,12 +229,7 @@ void server::stop() {
     for (auto& listener : listeners_)
         if (listener.acceptor)
             listener.acceptor->close(ec);
-    std::vector<std::weak_ptr<session>> all;
-    for (auto* s : sessions_)
-        all.push_back(s->weak_from_this());
-    for (auto& weak : all)
-        if (auto s = weak.lock())
-            s->close();
+    for_each_session([](session& s) { s.close(); });
     flush_logs();
 }
 

@@ -93,6 +93,8 @@ private:
     };
 
     void do_accept(std::size_t listener);
+    template <class F>
+    void for_each_session(F&& f);
     void on_sweep();
     void check_drained();
 
