@@ -4,7 +4,8 @@
 # scripts, packages, real systemd in a container). Ends with one "N passed, N failed" line
 # and a non-zero exit status if anything failed. `.ci/run` runs exactly this.
 #
-# env: BUILD_DIR (default build-tests), SKIP_SYSTEM=1 to run only ctest.
+# env: BUILD_DIR (default build-tests), SKIP_SYSTEM=1 to run only ctest, SANITIZE=1 to also
+#      build with ASan+UBSan (in $BUILD_DIR-asan) and run the unit and integration tests there.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$top/build-tests}
@@ -37,7 +38,7 @@ run_ctest() {
     total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
     passed=$((passed + total - fails))
     failed=$((failed + fails))
-    summary+=("ctest $label: $((total - fails)) passed, $fails failed")
+    summary+=("ctest $label ($(basename "$build")): $((total - fails)) passed, $fails failed")
 }
 
 # System tests end with their own "N passed, N failed" line.
@@ -66,6 +67,15 @@ run_script() {
 
 run_ctest unit 2
 run_ctest integration 1
+if [ "${SANITIZE:-0}" = 1 ]; then
+    main_build=$build
+    build=$build-asan
+    cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBWS_SANITIZE=ON \
+        >/dev/null && cmake --build "$build" || { echo "run-tests: sanitizer build failed" >&2; exit 1; }
+    run_ctest unit 2
+    run_ctest integration 1
+    build=$main_build
+fi
 if [ "${SKIP_SYSTEM:-0}" != 1 ]; then
     for script in "$top"/tests/system/*_test.sh; do
         [ -e "$script" ] && run_script "$script"

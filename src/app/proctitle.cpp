@@ -6,12 +6,19 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 extern char** environ;
 
 namespace bws::app {
 
 namespace {
+
+// Never destroyed: the strings must stay valid (and reachable) until the process ends.
+std::vector<char*>& moved_environment() {
+    static auto* strings = new std::vector<char*>();
+    return *strings;
+}
 
 char* area_begin = nullptr;
 char* area_end = nullptr; // one past the last usable byte
@@ -52,6 +59,9 @@ void proctitle_init(int argc, char** argv) {
                     end = environ[i] + std::strlen(environ[i]) + 1;
                 }
                 copy[i] = strdup(environ[i]);
+                // Kept reachable for the life of the process, also once unsetenv() drops an
+                // entry from environ (e.g. LISTEN_FDS), as the kernel's copy would have been.
+                moved_environment().push_back(copy[i]);
             }
             environ = copy;
             env_moved = true;

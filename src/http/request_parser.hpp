@@ -36,6 +36,7 @@ struct request_head {
 
 class request_parser final : public boost::beast::http::basic_parser<true> {
 public:
+    // Keeps a reference to `limits` (the config snapshot's): it must outlive the parser.
     explicit request_parser(const config::limits& limits);
 
     request_head& head() { return head_; }

@@ -107,7 +107,8 @@ TEST(HttpRequestParser, LimitsMapToTheirStatuses) {
 }
 
 TEST(HttpRequestParser, KeepsTheFieldsTheServerUses) {
-    bws::http::request_parser parser(bws::config::limits{});
+    const bws::config::limits limits; // the parser keeps a reference: it must outlive it
+    bws::http::request_parser parser(limits);
     std::string raw = "GET /x?y HTTP/1.0\r\nHost: H\r\nConnection: Keep-Alive\r\n"
                       "If-None-Match: \"e\"\r\nRange: bytes=0-1\r\nUser-Agent: ua\r\n"
                       "Referer: r\r\n\r\n";
