@@ -70,8 +70,11 @@ run_ctest integration 1
 if [ "${SANITIZE:-0}" = 1 ]; then
     main_build=$build
     build=$build-asan
-    cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBWS_SANITIZE=ON \
-        >/dev/null && cmake --build "$build" || { echo "run-tests: sanitizer build failed" >&2; exit 1; }
+    if ! { cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DBWS_SANITIZE=ON >/dev/null && cmake --build "$build"; }; then
+        echo "run-tests: sanitizer build failed" >&2
+        exit 1
+    fi
     run_ctest unit 2
     run_ctest integration 1
     build=$main_build
