@@ -104,8 +104,8 @@ void session::parse() {
         boost::system::error_code ec;
         auto used = parser_->put(buffer_.data(), ec);
         buffer_.consume(used);
-        if (ec == bhttp::error::need_more)
-            break;
+        if (ec == bhttp::error::need_more || (!ec && used == 0 && !parser_->is_done()))
+            break; // wait for more bytes
         if (ec) {
             auto data = buffer_.data();
             std::string_view buffered(static_cast<const char*>(data.data()), data.size());
