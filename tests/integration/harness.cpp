@@ -20,9 +20,17 @@
 
 #include <sys/stat.h>
 
-extern char** environ;
-
 namespace bws::test {
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred())
+            return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+}
 
 temp_dir::temp_dir() {
     auto base = std::filesystem::temp_directory_path() / "bws-test-XXXXXX";
@@ -39,6 +47,15 @@ temp_dir::~temp_dir() {
     std::filesystem::remove_all(path_, ec);
 }
 
+std::filesystem::path temp_dir::write(const std::string& name, const std::string& content) const {
+    auto p = path_ / name;
+    write_file(p, content);
+    for (auto d = p.parent_path(); d != path_ && d.has_relative_path(); d = d.parent_path())
+        ::chmod(d.c_str(), 0755);
+    ::chmod(p.c_str(), 0644);
+    return p;
+}
+
 void write_file(const std::filesystem::path& path, const std::string& content) {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -52,12 +69,21 @@ std::string read_file(const std::filesystem::path& path) {
     return data.str();
 }
 
-std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+sockaddr_in loopback(std::uint16_t port) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    addr.sin_port = htons(port);
+    return addr;
+}
+
+} // namespace
+
+std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    auto addr = loopback(0);
     ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     socklen_t len = sizeof addr;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -65,22 +91,34 @@ std::uint16_t free_port() {
     return ntohs(addr.sin_port);
 }
 
-namespace {
-
-int connect_to(std::uint16_t port) {
+int listen_on(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    auto addr = loopback(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 1) != 0) {
         ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int connect_to(std::uint16_t port, int receive_buffer) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // Set before connect: the buffer size decides the window scale offered in the handshake.
+    if (receive_buffer > 0)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    auto addr = loopback(port);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        int saved = errno; // for the callers' error messages
+        ::close(fd);
+        errno = saved;
         return -1;
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return fd;
 }
+
+namespace {
 
 std::string lower(std::string s) {
     for (auto& c : s)
@@ -100,6 +138,14 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout) {
         }
         std::this_thread::sleep_for(20ms);
     }
+    return false;
+}
+
+bool port_refuses(std::uint16_t port) {
+    int fd = connect_to(port);
+    if (fd < 0)
+        return true;
+    ::close(fd);
     return false;
 }
 
@@ -204,6 +250,44 @@ bool connection::closed_by_peer() {
     return ::recv(fd_, &c, 1, MSG_PEEK) <= 0;
 }
 
+http_client::http_client(std::uint16_t port, std::chrono::milliseconds timeout)
+    : port_(port), timeout_(timeout) {}
+
+http_client::~http_client() = default;
+
+void http_client::reset() {
+    connection_.reset();
+}
+
+http_response http_client::get(const std::string& target, const std::string& host,
+                               bool close_connection) {
+    const bool reused = connection_ != nullptr;
+    if (!connection_) {
+        connection_ = std::make_unique<connection>(port_, timeout_);
+        if (!connection_->connected()) {
+            last_error = "connect: " + std::string(std::strerror(errno));
+            reset();
+            return {};
+        }
+    }
+    last_error = reused ? "on a reused connection: " : "on a new connection: ";
+    if (!connection_->send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" +
+                           (close_connection ? "Connection: close\r\n" : "") + "\r\n")) {
+        last_error += "send: " + std::string(std::strerror(errno));
+        reset();
+        return {};
+    }
+    auto r = connection_->read_response();
+    if (!r.complete || r.status == 0) {
+        last_error += r.status == 0 ? "no response head" : "incomplete response body";
+        reset();
+        return {};
+    }
+    if (close_connection || r.header("connection") == "close")
+        reset();
+    return r;
+}
+
 http_response request(std::uint16_t port, const std::string& raw, bool head) {
     connection c(port);
     if (!c.connected() || !c.send(raw))
@@ -217,6 +301,68 @@ http_response get(std::uint16_t port, const std::string& target, const std::stri
                              "\r\nConnection: close\r\n" + extra + "\r\n");
 }
 
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd,
+            int err_fd) {
+    // Everything the child needs is prepared before fork: only async-signal-safe calls after.
+    std::vector<std::string> argv_storage(argv);
+    std::vector<char*> args;
+    for (auto& a : argv_storage)
+        args.push_back(a.data());
+    args.push_back(nullptr);
+    std::vector<std::string> env_storage(env);
+    pid_t pid = ::fork();
+    if (pid != 0)
+        return pid;
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    if (out_fd >= 0)
+        ::dup2(out_fd, 1);
+    if (err_fd >= 0)
+        ::dup2(err_fd, 2);
+    for (auto& e : env_storage)
+        ::putenv(e.data());
+    ::execv(args[0], args.data());
+    ::_exit(127);
+}
+
+std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (std::chrono::steady_clock::now() >= deadline)
+            return std::nullopt;
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds limit,
+                           const std::vector<std::string>& env) {
+    command_result r;
+    temp_dir io;
+    int fd =
+        ::open((io / "output").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    pid_t pid = spawn(argv, env, fd, fd);
+    ::close(fd);
+    if (pid < 0)
+        return r;
+    auto code = wait_exit(pid, limit);
+    if (!code) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+    r.exit_code = code.value_or(-1);
+    r.output = read_file(io / "output");
+    return r;
+}
+
+command_result run_bws(std::vector<std::string> args, std::chrono::milliseconds limit,
+                       const std::vector<std::string>& env) {
+    args.insert(args.begin(), BWS_BINARY);
+    return run_command(args, limit, env);
+}
+
 bws_process::~bws_process() {
     if (pid_ > 0)
         stop(5s);
@@ -228,30 +374,15 @@ bool bws_process::start(const std::vector<std::string>& args, const std::vector<
 
 bool bws_process::start_program(const std::string& program, const std::vector<std::string>& args,
                                 const std::vector<std::string>& env) {
-    std::vector<std::string> argv_storage{program};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    auto out_path = io_ / "stdout";
-    auto err_path = io_ / "stderr";
-    pid_ = ::fork();
-    if (pid_ < 0)
-        return false;
-    if (pid_ == 0) {
-        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        for (const auto& e : env)
-            ::putenv(const_cast<char*>(e.c_str()));
-        std::vector<char*> argv;
-        for (auto& a : argv_storage)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    return true;
+    std::vector<std::string> argv{program};
+    argv.insert(argv.end(), args.begin(), args.end());
+    constexpr int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
+    int out = ::open((io_ / "stdout").c_str(), flags, 0644);
+    int err = ::open((io_ / "stderr").c_str(), flags, 0644);
+    pid_ = spawn(argv, env, out, err);
+    ::close(out);
+    ::close(err);
+    return pid_ > 0;
 }
 
 int bws_process::run(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
@@ -281,20 +412,10 @@ bool bws_process::running() {
 std::optional<int> bws_process::wait_exit(std::chrono::milliseconds timeout) {
     if (pid_ <= 0)
         return std::nullopt;
-    auto end = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        int status = 0;
-        auto r = ::waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) {
-            pid_ = -1;
-            if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-            return -1;
-        }
-        if (std::chrono::steady_clock::now() >= end)
-            return std::nullopt;
-        std::this_thread::sleep_for(10ms);
-    }
+    auto status = bws::test::wait_exit(pid_, timeout);
+    if (status)
+        pid_ = -1;
+    return status;
 }
 
 int bws_process::stop(std::chrono::milliseconds grace) {
@@ -304,8 +425,7 @@ int bws_process::stop(std::chrono::milliseconds grace) {
     if (auto status = wait_exit(grace))
         return *status;
     ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
+    ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
     return -1;
 }

@@ -34,10 +34,10 @@ constexpr const char* same_user_workers = "allow_root_workers = true\n";
 // A site serving /index.html ("hello\n", 6 bytes) with its logs in <dir>/logs.
 struct log_setup {
     proc::temp_dir dir;
-    fs::path logs = dir.path / "logs";
+    fs::path logs = dir.path() / "logs";
     fs::path access = logs / "access.log";
-    fs::path pid_file = dir.path / "bws.pid";
-    fs::path config_path = dir.path / "config.toml";
+    fs::path pid_file = dir.path() / "bws.pid";
+    fs::path config_path = dir.path() / "config.toml";
     std::uint16_t port = proc::free_port();
     std::string level = "info";
 
@@ -56,15 +56,10 @@ struct log_setup {
           << "[logging]\nlevel = \"" << level << "\"\naccess_log = \"" << access.string() << "\"\n"
           << logging << "\n"
           << "[[sites]]\nname = \"main\"\nhostname = \"localhost\"\nport = " << port
-          << "\nbind = \"127.0.0.1\"\nstatic_dir = \"" << (dir.path / "www").string() << "\"\n";
+          << "\nbind = \"127.0.0.1\"\nstatic_dir = \"" << (dir.path() / "www").string() << "\"\n";
         dir.write("config.toml", c.str());
     }
 };
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The whole content of a gzip file; fails the test when it is not gzip or is truncated.
 std::string gunzip(const fs::path& path) {
@@ -104,10 +99,10 @@ std::map<std::string, unsigned> rotated_files(const fs::path& base) {
 std::map<std::string, std::string> log_contents(const fs::path& base) {
     std::map<std::string, std::string> result;
     if (fs::exists(base))
-        result[base.filename().string()] = slurp(base);
+        result[base.filename().string()] = proc::read_file(base);
     for (const auto& [name, index] : rotated_files(base)) {
         const auto path = base.parent_path() / name;
-        result[name] = name.ends_with(".gz") ? gunzip(path) : slurp(path);
+        result[name] = name.ends_with(".gz") ? gunzip(path) : proc::read_file(path);
     }
     return result;
 }
@@ -216,7 +211,7 @@ std::string first_failures(load_result& r) {
 std::string probe(std::uint16_t port, const std::string& prefix) {
     static std::atomic<unsigned> counter{0};
     const auto id = prefix + std::to_string(counter++);
-    return proc::http_get(port, "/index.html?id=" + id).status == 200 ? id : std::string();
+    return bws::test::get(port, "/index.html?id=" + id).status == 200 ? id : std::string();
 }
 
 // After a reopen request: sends rounds of `batch` probes on new connections (spread over the
@@ -237,10 +232,10 @@ bool wait_all_log_to(std::uint16_t port, const fs::path& file, const std::vector
         bool in_file = false;
         proc::wait_until(
             [&] {
-                auto here = ids_in(slurp(file));
+                auto here = ids_in(proc::read_file(file));
                 std::set<std::string> all = here;
                 for (const auto& o : others)
-                    all.merge(ids_in(slurp(o)));
+                    all.merge(ids_in(proc::read_file(o)));
                 in_file = std::all_of(round.begin(), round.end(),
                                       [&](const auto& id) { return here.count(id) > 0; });
                 return std::all_of(round.begin(), round.end(),
@@ -390,14 +385,16 @@ TEST(LogFiles, ReopenAfterExternalRename) {
     std::vector<std::string> sent;
     for (int i = 0; i < 20; ++i)
         sent.push_back(probe(s.port, "before"));
-    ASSERT_TRUE(proc::wait_until([&] { return ids_in(slurp(s.access)).size() == 20; }, 5s));
+    ASSERT_TRUE(
+        proc::wait_until([&] { return ids_in(proc::read_file(s.access)).size() == 20; }, 5s));
 
     const auto old1 = s.logs / "access.log.old";
     fs::rename(s.access, old1);
     // Until the reopen, lines still go to the renamed file (same descriptor).
     const auto still_old = probe(s.port, "renamed");
     sent.push_back(still_old);
-    ASSERT_TRUE(proc::wait_until([&] { return ids_in(slurp(old1)).count(still_old) > 0; }, 5s));
+    ASSERT_TRUE(
+        proc::wait_until([&] { return ids_in(proc::read_file(old1)).count(still_old) > 0; }, 5s));
     EXPECT_FALSE(fs::exists(s.access));
 
     ASSERT_EQ(kill(bws.pid(), SIGUSR1), 0);
@@ -408,7 +405,7 @@ TEST(LogFiles, ReopenAfterExternalRename) {
     sent.insert(sent.end(), after_signal.begin(), after_signal.end());
     ASSERT_TRUE(proc::wait_until(
         [&] {
-            const auto ids = ids_in(slurp(s.access));
+            const auto ids = ids_in(proc::read_file(s.access));
             return std::all_of(after_signal.begin(), after_signal.end(),
                                [&](const auto& id) { return ids.count(id) > 0; });
         },
@@ -426,40 +423,19 @@ TEST(LogFiles, ReopenAfterExternalRename) {
     sent.insert(sent.end(), after_command.begin(), after_command.end());
     ASSERT_EQ(bws.stop(), 0) << bws.log();
 
-    const auto now = ids_in(slurp(s.access));
+    const auto now = ids_in(proc::read_file(s.access));
     for (const auto& id : after_command)
         EXPECT_EQ(now.count(id), 1u) << id << " not in the new access.log";
-    const auto ids = checked_ids({{"access.log", slurp(s.access)},
-                                  {"access.log.old", slurp(old1)},
-                                  {"access.log.old2", slurp(old2)}});
+    const auto ids = checked_ids({{"access.log", proc::read_file(s.access)},
+                                  {"access.log.old", proc::read_file(old1)},
+                                  {"access.log.old2", proc::read_file(old2)}});
     EXPECT_EQ(ids.size(), sent.size());
     for (const auto& id : sent)
         EXPECT_EQ(ids.count(id), 1u) << id;
     std::cout << "[ figures  ] " << sent.size()
-              << " requests, lines: " << ids_in(slurp(old1)).size() << " in .old, "
-              << ids_in(slurp(old2)).size() << " in .old2, " << now.size() << " in access.log\n";
-}
-
-// Runs a program to completion (bounded); exit code and combined output.
-proc::command_result run_program(const std::vector<std::string>& args) {
-    char tmpl[] = "/tmp/bws-prog-XXXXXX";
-    const int fd = mkstemp(tmpl);
-    unlink(tmpl);
-    const pid_t pid = proc::spawn(args, {}, fd);
-    proc::command_result r;
-    const auto code = proc::wait_exit(pid, 20s);
-    if (!code) {
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-    }
-    r.exit_code = code.value_or(-1);
-    lseek(fd, 0, SEEK_SET);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        r.output.append(buf, static_cast<std::size_t>(n));
-    close(fd);
-    return r;
+              << " requests, lines: " << ids_in(proc::read_file(old1)).size() << " in .old, "
+              << ids_in(proc::read_file(old2)).size() << " in .old2, " << now.size()
+              << " in access.log\n";
 }
 
 std::string replace_once(std::string text, const std::string& from, const std::string& to) {
@@ -485,12 +461,13 @@ TEST(LogFiles, LogrotateWithTheShippedConfig) {
     std::vector<std::string> sent;
     for (int i = 0; i < 20; ++i)
         sent.push_back(probe(s.port, "pre"));
-    ASSERT_TRUE(proc::wait_until([&] { return ids_in(slurp(s.access)).size() == 20; }, 5s));
+    ASSERT_TRUE(
+        proc::wait_until([&] { return ids_in(proc::read_file(s.access)).size() == 20; }, 5s));
 
     // The shipped file, changed only where the test machine differs: the log directory, the
     // user that owns it (no "bws" user here; the logs are root's), and the postrotate, which
     // must reach this test's master instead of a system bws.service.
-    auto conf = slurp(fs::path(BWS_SOURCE_DIR) / "logrotate" / "bws");
+    auto conf = proc::read_file(fs::path(BWS_SOURCE_DIR) / "logrotate" / "bws");
     conf = replace_once(conf, "/var/log/bws/*.log {", s.logs.string() + "/*.log {");
     conf = replace_once(conf, "su bws bws", "su root root");
     conf = replace_once(conf, "create 0640 bws bws", "create 0640 root root");
@@ -501,9 +478,9 @@ TEST(LogFiles, LogrotateWithTheShippedConfig) {
         std::string("        ") + BWS_BINARY + " -s reopen --pid-file " + s.pid_file.string() +
             " || exit 1\n");
     const auto conf_path = s.dir.write("logrotate.conf", conf);
-    const auto state = s.dir.path / "logrotate.state";
-    const auto run =
-        run_program({"/usr/sbin/logrotate", "-v", "-s", state.string(), "-f", conf_path.string()});
+    const auto state = s.dir.path() / "logrotate.state";
+    const auto run = bws::test::run_command(
+        {"/usr/sbin/logrotate", "-v", "-s", state.string(), "-f", conf_path.string()}, 20s);
     ASSERT_EQ(run.exit_code, 0) << run.output;
 
     const auto rotated_access = s.logs / "access.log.1";
@@ -523,19 +500,19 @@ TEST(LogFiles, LogrotateWithTheShippedConfig) {
     sent.insert(sent.end(), after.begin(), after.end());
     ASSERT_EQ(bws.stop(), 0) << bws.log();
 
-    const auto now = ids_in(slurp(s.access));
+    const auto now = ids_in(proc::read_file(s.access));
     for (const auto& id : after)
         EXPECT_EQ(now.count(id), 1u) << id << " not in the new access.log";
-    const auto ids =
-        checked_ids({{"access.log", slurp(s.access)}, {"access.log.1", slurp(rotated_access)}});
+    const auto ids = checked_ids({{"access.log", proc::read_file(s.access)},
+                                  {"access.log.1", proc::read_file(rotated_access)}});
     EXPECT_EQ(ids.size(), sent.size());
-    EXPECT_NE(slurp(s.logs / "bws.log.1").find("reopening log files"), std::string::npos);
-    EXPECT_NE(slurp(server_log).find("master[" + std::to_string(bws.pid()) + "]"),
+    EXPECT_NE(proc::read_file(s.logs / "bws.log.1").find("reopening log files"), std::string::npos);
+    EXPECT_NE(proc::read_file(server_log).find("master[" + std::to_string(bws.pid()) + "]"),
               std::string::npos)
         << "the master did not reopen bws.log";
     std::cout << "[ figures  ] " << sent.size()
-              << " requests: " << ids_in(slurp(rotated_access)).size() << " lines in access.log.1, "
-              << now.size() << " in the new access.log\n";
+              << " requests: " << ids_in(proc::read_file(rotated_access)).size()
+              << " lines in access.log.1, " << now.size() << " in the new access.log\n";
 }
 
 // access_log_format = "json": every line parses and has the documented fields, in order.
@@ -567,7 +544,7 @@ TEST(LogFiles, JsonAccessLinesParse) {
     ASSERT_EQ(bws.stop(), 0) << bws.log();
 
     bool whole = true;
-    const auto lines = split_lines(slurp(s.access), &whole);
+    const auto lines = split_lines(proc::read_file(s.access), &whole);
     EXPECT_TRUE(whole);
     ASSERT_EQ(lines.size(), requests.size());
     const std::vector<std::string> keys{"time",        "site",       "client",  "method",
@@ -666,7 +643,7 @@ TEST(LogFiles, UnwritableLogDirectoryKeepsServing) {
         [&] {
             const auto id = probe(s.port, "fixed");
             std::this_thread::sleep_for(150ms); // one flush interval for this probe
-            return !id.empty() && ids_in(slurp(s.access)).count(id) > 0;
+            return !id.empty() && ids_in(proc::read_file(s.access)).count(id) > 0;
         },
         10s))
         << bws.log();
@@ -690,7 +667,8 @@ TEST(LogFiles, FullFilesystemKeepsServingAndRecovers) {
     std::vector<std::string> sent;
     for (int i = 0; i < 10; ++i)
         sent.push_back(probe(s.port, "full"));
-    ASSERT_TRUE(proc::wait_until([&] { return ids_in(slurp(s.access)).size() == 10; }, 5s));
+    ASSERT_TRUE(
+        proc::wait_until([&] { return ids_in(proc::read_file(s.access)).size() == 10; }, 5s));
 
     // Fill the filesystem.
     const auto filler = s.logs / "filler";
@@ -716,13 +694,13 @@ TEST(LogFiles, FullFilesystemKeepsServingAndRecovers) {
         [&] {
             const auto id = probe(s.port, "space");
             std::this_thread::sleep_for(150ms); // one flush interval for this probe
-            return !id.empty() && ids_in(slurp(s.access)).count(id) > 0;
+            return !id.empty() && ids_in(proc::read_file(s.access)).count(id) > 0;
         },
         10s))
         << bws.log();
     EXPECT_EQ(bws.stop(), 0) << bws.log();
 
-    const auto ids = checked_ids({{"access.log", slurp(s.access)}});
+    const auto ids = checked_ids({{"access.log", proc::read_file(s.access)}});
     for (const auto& [id, count] : ids)
         EXPECT_EQ(count, 1u) << id;
     for (const auto& id : sent)
@@ -749,7 +727,7 @@ TEST(LogFiles, ServerLogLineFormat) {
     ASSERT_EQ(bws.stop(), 0) << bws.log();
 
     bool whole = true;
-    const auto lines = split_lines(slurp(server_log), &whole);
+    const auto lines = split_lines(proc::read_file(server_log), &whole);
     EXPECT_TRUE(whole);
     ASSERT_FALSE(lines.empty());
     const std::regex line_re(
@@ -766,7 +744,7 @@ TEST(LogFiles, ServerLogLineFormat) {
     EXPECT_EQ(roles["master"], std::set<pid_t>{bws.pid()});
     // Each worker logs "draining" at debug level when it stops.
     EXPECT_EQ(roles["worker"], std::set<pid_t>(workers.begin(), workers.end()))
-        << slurp(server_log);
+        << proc::read_file(server_log);
 }
 
 } // namespace
@@ -797,7 +775,7 @@ TEST(LogFiles, WorkersKeepWritingTheServerLogAfterReopenWhenDroppedFromRoot) {
     ASSERT_EQ(bws.stop(), 0) << bws.log();
 
     EXPECT_EQ(bws.log().find("cannot write"), std::string::npos) << bws.log();
-    const auto text = slurp(server_log);
+    const auto text = proc::read_file(server_log);
     for (pid_t w : workers)
         EXPECT_NE(text.find("worker[" + std::to_string(w) + "]"), std::string::npos)
             << "no line from worker " << w << " in the reopened bws.log:\n"

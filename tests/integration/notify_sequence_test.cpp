@@ -24,7 +24,7 @@ TEST(NotifySequence, StartReloadFailedReloadStop) {
     simple_setup s;
     bws_process bws(s.dir, s.config_path);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
-    auto pid_path = (s.dir.path / "bws.pid").string();
+    auto pid_path = (s.dir.path() / "bws.pid").string();
     auto ok = run_bws({"--reload", "--pid-file", pid_path});
     ASSERT_EQ(ok.exit_code, 0) << ok.output;
     s.dir.write("config.toml", "[server\n");
@@ -77,7 +77,7 @@ std::vector<steady::time_point> pings(notify_listener& n) {
 
 TEST(NotifyWatchdog, PingRateAndFrozenWorker) {
     simple_setup s;
-    bws_process bws(s.dir, s.config_path, {{"WATCHDOG_USEC", "1000000"}});
+    bws_process bws(s.dir, s.config_path, {"WATCHDOG_USEC=1000000"});
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
     auto t0 = steady::now();
     std::this_thread::sleep_for(3s); // measuring a rate needs wall time

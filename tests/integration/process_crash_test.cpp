@@ -65,7 +65,7 @@ TEST(ProcessCrash, RepeatedCrashesBackOffMasterStaysUp) {
         wait_until([&] { return bws.log().find("keeps crashing") != std::string::npos; }, 3s))
         << bws.log();
     // Still recovers.
-    EXPECT_TRUE(wait_until([&] { return http_get(s.port, "/").status == 200; }, 10s));
+    EXPECT_TRUE(wait_until([&] { return get(s.port, "/").status == 200; }, 10s));
     EXPECT_EQ(bws.stop(), 0);
 }
 

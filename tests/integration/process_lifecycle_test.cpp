@@ -30,13 +30,13 @@ TEST(ProcessLifecycle, TitlesAndWorkers) {
         EXPECT_EQ(title, "bws: worker process");
         EXPECT_FALSE(std::regex_search(title, master_re));
     }
-    EXPECT_EQ(http_get(s.port, "/").body, "hello\n");
+    EXPECT_EQ(get(s.port, "/").body, "hello\n");
     EXPECT_EQ(bws.stop(), 0);
 }
 
 TEST(ProcessLifecycle, PidFileLifecycleAndSecondInstance) {
     simple_setup s;
-    auto pid_path = s.dir.path / "bws.pid";
+    auto pid_path = s.dir.path() / "bws.pid";
     bws_process bws(s.dir, s.config_path);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
     EXPECT_EQ(read_file(pid_path), std::to_string(bws.pid()) + "\n");
@@ -60,7 +60,7 @@ TEST(ProcessLifecycle, PidFileLifecycleAndSecondInstance) {
 
 TEST(ProcessLifecycle, StalePidFileIsReplaced) {
     simple_setup s;
-    auto pid_path = s.dir.path / "bws.pid";
+    auto pid_path = s.dir.path() / "bws.pid";
     s.dir.write("bws.pid", "999999\n");
     bws_process bws(s.dir, s.config_path);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
@@ -70,23 +70,23 @@ TEST(ProcessLifecycle, StalePidFileIsReplaced) {
 
 TEST(ProcessLifecycle, SignalCommandErrors) {
     temp_dir dir;
-    auto missing = run_bws({"-s", "reload", "--pid-file", (dir.path / "none.pid").string()});
+    auto missing = run_bws({"-s", "reload", "--pid-file", (dir.path() / "none.pid").string()});
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_NE(missing.output.find("not found"), std::string::npos) << missing.output;
     dir.write("stale.pid", "999999\n");
-    auto stale = run_bws({"--reload", "--pid-file", (dir.path / "stale.pid").string()});
+    auto stale = run_bws({"--reload", "--pid-file", (dir.path() / "stale.pid").string()});
     EXPECT_EQ(stale.exit_code, 1);
     EXPECT_NE(stale.output.find("stale"), std::string::npos) << stale.output;
 }
 
 TEST(ProcessLifecycle, StopAndReopenThroughPidFile) {
     simple_setup s;
-    auto pid_path = (s.dir.path / "bws.pid").string();
+    auto pid_path = (s.dir.path() / "bws.pid").string();
     bws_process bws(s.dir, s.config_path);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
     auto reopen = run_bws({"-s", "reopen", "--pid-file", pid_path});
     EXPECT_EQ(reopen.exit_code, 0) << reopen.output;
-    EXPECT_EQ(http_get(s.port, "/").status, 200);
+    EXPECT_EQ(get(s.port, "/").status, 200);
     auto stop = run_bws({"-s", "stop", "--pid-file", pid_path}, 30s);
     EXPECT_EQ(stop.exit_code, 0) << stop.output;
     // `-s stop` returns once the master is gone: it is a zombie or reaped by now.
@@ -109,14 +109,14 @@ TEST(ProcessLifecycle, QuitIsFast) {
 
 TEST(ProcessLifecycle, Daemon) {
     simple_setup s;
-    auto pid_path = s.dir.path / "bws.pid";
+    auto pid_path = s.dir.path() / "bws.pid";
     auto launch = run_bws({"--daemon", "-c", s.config_path.string()}, 30s);
     ASSERT_EQ(launch.exit_code, 0) << launch.output;
     // The launcher returned only once the master serves.
     auto pid_text = read_file(pid_path);
     ASSERT_FALSE(pid_text.empty());
     pid_t pid = std::stoi(pid_text);
-    EXPECT_EQ(http_get(s.port, "/").body, "hello\n");
+    EXPECT_EQ(get(s.port, "/").body, "hello\n");
     EXPECT_TRUE(cmdline_of(pid).rfind("bws: master process", 0) == 0);
     EXPECT_NE(parent_of(pid), getpid());
     EXPECT_NE(getsid(pid), getsid(0)); // its own session
@@ -131,18 +131,13 @@ TEST(ProcessLifecycle, Daemon) {
 TEST(ProcessLifecycle, DaemonReportsStartupFailure) {
     simple_setup s;
     // Occupy the port so the master cannot listen.
-    int blocker = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(s.port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(listen(blocker, 1), 0);
+    int blocker = listen_on(s.port);
+    ASSERT_GE(blocker, 0);
     auto launch = run_bws({"--daemon", "-c", s.config_path.string()}, 30s);
     close(blocker);
     EXPECT_EQ(launch.exit_code, 1);
     EXPECT_NE(launch.output.find(std::to_string(s.port)), std::string::npos) << launch.output;
-    EXPECT_FALSE(fs::exists(s.dir.path / "bws.pid"));
+    EXPECT_FALSE(fs::exists(s.dir.path() / "bws.pid"));
 }
 
 TEST(ProcessLifecycle, WorkersDropPrivilegesWhenRoot) {
@@ -159,7 +154,7 @@ TEST(ProcessLifecycle, WorkersDropPrivilegesWhenRoot) {
     for (pid_t w : workers) {
         EXPECT_EQ(uid_of(w), nobody) << w;
     }
-    EXPECT_EQ(http_get(s.port, "/").status, 200);
+    EXPECT_EQ(get(s.port, "/").status, 200);
     EXPECT_EQ(bws.stop(), 0);
 }
 

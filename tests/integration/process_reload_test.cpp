@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace {
 
 using namespace bws::test::proc;
 
 command_result reload(const simple_setup& s) {
-    return run_bws({"--reload", "--pid-file", (s.dir.path / "bws.pid").string()}, 70s);
+    return run_bws({"--reload", "--pid-file", (s.dir.path() / "bws.pid").string()}, 70s);
 }
 
 TEST(ProcessReload, AddSiteChangeHeaderChangePort) {
@@ -20,13 +23,13 @@ TEST(ProcessReload, AddSiteChangeHeaderChangePort) {
 
     // Add a site on the same port, and a header on the first one.
     s.dir.write("blog/index.html", "blog\n");
-    s.spec.sites.push_back({"blog", "blog.test", s.port, s.dir.path / "blog", {}});
+    s.spec.sites.push_back({"blog", "blog.test", s.port, s.dir.path() / "blog", {}});
     s.spec.sites[0].headers = {{"X-Test", "one"}};
     s.save();
     auto r1 = reload(s);
     ASSERT_EQ(r1.exit_code, 0) << r1.output << bws.log();
-    EXPECT_EQ(http_get(s.port, "/", "blog.test").body, "blog\n");
-    EXPECT_EQ(http_get(s.port, "/").headers["x-test"], "one");
+    EXPECT_EQ(get(s.port, "/", "blog.test").body, "blog\n");
+    EXPECT_EQ(get(s.port, "/").header("x-test"), "one");
     // The old generation has gone.
     EXPECT_TRUE(wait_until(
         [&] {
@@ -48,9 +51,9 @@ TEST(ProcessReload, AddSiteChangeHeaderChangePort) {
     s.save();
     auto r2 = reload(s);
     ASSERT_EQ(r2.exit_code, 0) << r2.output << bws.log();
-    auto resp = http_get(new_port, "/");
+    auto resp = get(new_port, "/");
     EXPECT_EQ(resp.body, "hello\n");
-    EXPECT_EQ(resp.headers["x-test"], "two");
+    EXPECT_EQ(resp.header("x-test"), "two");
     EXPECT_TRUE(wait_until([&] { return port_refuses(old_port); }, 12s));
     EXPECT_EQ(bws.workers().size(), 2u);
     EXPECT_EQ(bws.stop(), 0);
@@ -66,7 +69,7 @@ TEST(ProcessReload, BrokenConfigKeepsServing) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("reload failed"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("config.toml"), std::string::npos) << r.output;
-    EXPECT_EQ(http_get(s.port, "/").body, "hello\n");
+    EXPECT_EQ(get(s.port, "/").body, "hello\n");
     EXPECT_EQ(bws.workers(), workers); // nothing restarted
     // A good config afterwards works again.
     s.save();
@@ -79,22 +82,17 @@ TEST(ProcessReload, PortInUseFailsReload) {
     simple_setup s;
     bws_process bws(s.dir, s.config_path);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
-    int blocker = socket(AF_INET, SOCK_STREAM, 0);
     auto busy = free_port();
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(busy);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(listen(blocker, 1), 0);
+    int blocker = listen_on(busy);
+    ASSERT_GE(blocker, 0);
     s.dir.write("b/index.html", "b\n");
-    s.spec.sites.push_back({"b", "b.test", busy, s.dir.path / "b", {}});
+    s.spec.sites.push_back({"b", "b.test", busy, s.dir.path() / "b", {}});
     s.save();
     auto r = reload(s);
     close(blocker);
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(std::to_string(busy)), std::string::npos) << r.output;
-    EXPECT_EQ(http_get(s.port, "/").body, "hello\n");
+    EXPECT_EQ(get(s.port, "/").body, "hello\n");
     EXPECT_EQ(bws.stop(), 0);
 }
 
@@ -150,19 +148,12 @@ TEST(ProcessReload, ZeroFailedRequestsDuringTwentyReloads) {
 // Reads a big file slowly; returns the number of body bytes received.
 std::size_t slow_download(std::uint16_t port, const std::string& path,
                           std::atomic<std::size_t>& progress) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int rcvbuf = 64 * 1024;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        close(fd);
+    int fd = connect_to(port, 64 * 1024);
+    if (fd < 0) {
         return 0;
     }
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
     send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     std::string head;
@@ -222,18 +213,18 @@ TEST(ProcessReload, DetailedHealthReportsGenerationsAndReloads) {
     bws_process bws(s.dir, s.config_path);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
     for (int i = 0; i < 5; ++i)
-        http_get(s.port, "/");
+        get(s.port, "/");
     s.dir.write("config.toml", "[server]\nworkers = \"many\"\n");
-    EXPECT_EQ(run_bws({"--reload", "--pid-file", (s.dir.path / "bws.pid").string()}, 70s).exit_code,
-              1);
+    EXPECT_EQ(
+        run_bws({"--reload", "--pid-file", (s.dir.path() / "bws.pid").string()}, 70s).exit_code, 1);
     s.save();
-    ASSERT_EQ(run_bws({"--reload", "--pid-file", (s.dir.path / "bws.pid").string()}, 70s).exit_code,
-              0);
+    ASSERT_EQ(
+        run_bws({"--reload", "--pid-file", (s.dir.path() / "bws.pid").string()}, 70s).exit_code, 0);
     std::string body;
     // Per-site counters reach the master with the next heartbeat (every second).
     ASSERT_TRUE(wait_until(
         [&] {
-            body = http_get(s.port, "/health/detailed").body;
+            body = get(s.port, "/health/detailed").body;
             return body.find(R"("requests_total":0)") == std::string::npos &&
                    body.find(R"("generation":2)") != std::string::npos;
         },
