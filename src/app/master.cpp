@@ -692,8 +692,9 @@ void master::begin_stop(bool fast) {
         if (fast) {
             supervisor_.send(w, "stop");
             supervisor_.signal(w, SIGQUIT);
-        } else if (w.state != worker_state::draining) {
-            supervisor_.send(w, "drain");
+        } else {
+            // Also to workers still draining after a reload: a stop closes idle connections.
+            supervisor_.send(w, "shutdown");
             w.state = worker_state::draining;
         }
     }

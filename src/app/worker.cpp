@@ -62,7 +62,7 @@ private:
             if (ec)
                 return;
             if (signal == SIGTERM && !stopping_)
-                drain();
+                drain(true);
             else
                 stop();
             wait_signals();
@@ -83,15 +83,21 @@ private:
         send("reopened");
     }
 
-    void drain() {
-        if (stopping_)
+    // `close_idle`: a graceful stop (idle keep-alive connections closed at once) rather than
+    // a reload (they are kept for their next request, answered with Connection: close).
+    void drain(bool close_idle) {
+        if (stopping_) {
+            server_.drain(nullptr, close_idle); // a stop after a reload drain: upgrade it
             return;
+        }
         stopping_ = true;
         spdlog::debug("worker {} draining", ::getpid());
-        server_.drain([this] {
-            send("drained");
-            shutdown_loop();
-        });
+        server_.drain(
+            [this] {
+                send("drained");
+                shutdown_loop();
+            },
+            close_idle);
         // Whatever is still running at the deadline is cut.
         deadline_.expires_after(context_.config->server.shutdown_timeout);
         deadline_.async_wait([this](boost::system::error_code ec) {
@@ -161,12 +167,14 @@ private:
             if (n == 0) {
                 // The master is gone: finish what is in flight and leave.
                 spdlog::warn("worker {}: master went away; draining", ::getpid());
-                drain();
+                drain(true);
                 return false;
             }
             std::string_view message(buffer, static_cast<std::size_t>(n));
             if (message == "drain")
-                drain();
+                drain(false);
+            else if (message == "shutdown")
+                drain(true);
             else if (message == "stop")
                 stop();
             else if (message == "reopen")

@@ -6,12 +6,16 @@
 //                     "heartbeat <site>=<n> ..."   every second: liveness + request counters
 //                     "reopened"                   log files reopened after "reopen"
 //                     "drained"                    no connections left, about to exit 0
-//   master -> worker  "drain"                      stop accepting, finish in-flight, then exit
+//   master -> worker  "drain"                      (reload) stop accepting, finish in-flight,
+//                                                  answer each keep-alive connection's next
+//                                                  request with Connection: close, then exit
+//                     "shutdown"                   (graceful stop) the same, but idle
+//                                                  keep-alive connections are closed at once
 //                     "stop"                       exit now
 //                     "reopen"                     reopen log files
 //                     "status <json>"              the master's view, for /health/detailed
 // EOF on the channel means the master is gone: the worker drains and exits.
-// Signals have the same meaning when sent directly: SIGTERM drain, SIGINT/SIGQUIT stop,
+// Signals have the same meaning when sent directly: SIGTERM shutdown, SIGINT/SIGQUIT stop,
 // SIGUSR1 reopen.
 #pragma once
 

@@ -194,17 +194,23 @@ void server::on_sweep() {
     });
 }
 
-void server::drain(std::function<void()> on_drained) {
-    if (draining_)
+void server::drain(std::function<void()> on_drained, bool close_idle) {
+    if (draining_) {
+        if (close_idle && !close_idle_) {
+            close_idle_ = true;
+            for_each_session([](session& s) { s.on_drain(true); });
+        }
         return;
+    }
     draining_ = true;
+    close_idle_ = close_idle;
     on_drained_ = std::move(on_drained);
     for (auto& listener : listeners_) {
         boost::system::error_code ec;
         if (listener.acceptor)
             listener.acceptor->close(ec);
     }
-    for_each_session([](session& s) { s.on_drain(); });
+    for_each_session([close_idle](session& s) { s.on_drain(close_idle); });
     check_drained();
 }
 

@@ -58,14 +58,16 @@ public:
     server& operator=(const server&) = delete;
 
     void start();
-    // Stops accepting; sessions finish what they are doing, answer the next request with
-    // Connection: close, and idle ones are closed after a short grace. `on_drained` runs
-    // once no session is left.
-    void drain(std::function<void()> on_drained);
+    // Stops accepting; sessions finish what they are doing and answer their next request
+    // with Connection: close. Idle keep-alive connections are kept for that next request
+    // (reload) or closed at once when `close_idle` (graceful stop); a later call with
+    // `close_idle` upgrades a reload drain. `on_drained` runs once no session is left.
+    void drain(std::function<void()> on_drained, bool close_idle);
     // Closes every connection now.
     void stop();
 
     bool draining() const { return draining_; }
+    bool closing_idle() const { return close_idle_; }
     std::size_t session_count() const { return sessions_.size(); }
     std::vector<std::pair<std::string, std::uint64_t>> site_counters() const;
     void set_master_status(const std::string& json);
@@ -107,6 +109,7 @@ private:
     std::list<session*> sessions_;
     boost::asio::steady_timer sweep_timer_;
     bool draining_ = false;
+    bool close_idle_ = false;
     bool accept_paused_ = false;
     std::function<void()> on_drained_;
     std::string server_header_;

@@ -33,7 +33,6 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr std::size_t read_chunk = 16 * 1024;
-constexpr auto drain_idle_grace = std::chrono::seconds(1);
 constexpr auto linger_time = std::chrono::seconds(2);
 constexpr int max_sync_depth = 16;
 
@@ -419,9 +418,12 @@ void session::on_written() {
         return;
     }
     phase_ = phase::idle;
-    deadline_ = clock::now() + (server_.draining()
-                                    ? std::chrono::duration_cast<clock::duration>(drain_idle_grace)
-                                    : server_.limits().keepalive_timeout);
+    deadline_ = clock::now() + server_.limits().keepalive_timeout;
+    if (server_.closing_idle() && buffer_.size() == 0) {
+        // Stopping: an idle connection is not kept for a next request.
+        close_now();
+        return;
+    }
     if (buffer_.size() > 0) {
         // Pipelined requests are already buffered: answer them in order.
         if (++sync_depth_ > max_sync_depth) {
@@ -490,11 +492,11 @@ void session::on_deadline() {
     }
 }
 
-void session::on_drain() {
-    if (phase_ == phase::idle && buffer_.size() == 0)
-        deadline_ =
-            std::min(deadline_,
-                     clock::now() + std::chrono::duration_cast<clock::duration>(drain_idle_grace));
+void session::on_drain(bool close_idle) {
+    // A reload keeps idle keep-alive connections: their next request is answered, with
+    // Connection: close, so a client never meets a close it could race with. A stop closes them.
+    if (close_idle && phase_ == phase::idle && buffer_.size() == 0)
+        close_now();
 }
 
 } // namespace bws::http

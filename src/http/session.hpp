@@ -31,8 +31,8 @@ public:
     clock::time_point deadline() const { return deadline_; }
     // The deadline of the current phase passed (called by the server's sweep).
     void on_deadline();
-    // The server started draining.
-    void on_drain();
+    // The server started draining; `close_idle` when it is stopping rather than reloading.
+    void on_drain(bool close_idle);
     // Closes the connection now (fast stop).
     void close() { close_now(); }
 

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <thread>
+
 namespace {
 
 using namespace bws::test::proc;
@@ -238,6 +241,56 @@ TEST(ProcessReload, DetailedHealthReportsGenerationsAndReloads) {
     EXPECT_NE(body.find(R"("served_by":{"pid":)"), std::string::npos) << body;
     EXPECT_NE(body.find(R"("uptime_seconds":)"), std::string::npos) << body;
     EXPECT_EQ(bws.stop(), 0);
+}
+
+} // namespace
+
+namespace {
+
+using namespace bws::test::proc;
+
+// A reload never cuts an idle keep-alive connection: its next request, even well after the
+// reload, is answered by the old generation (old configuration) with Connection: close.
+TEST(ProcessReload, IdleKeepAliveConnectionGetsItsNextRequestAnswered) {
+    simple_setup s;
+    bws_process bws(s.dir, s.config_path);
+    ASSERT_TRUE(bws.wait_ready()) << bws.log();
+    bws::test::connection c(s.port);
+    const std::string request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ASSERT_TRUE(c.send(request));
+    auto first = c.read_response();
+    ASSERT_EQ(first.status, 200);
+    EXPECT_EQ(first.header("connection"), "keep-alive");
+
+    s.spec.sites[0].headers = {{"X-Generation", "two"}};
+    s.save();
+    ASSERT_EQ(
+        run_bws({"--reload", "--pid-file", (s.dir.path() / "bws.pid").string()}, 70s).exit_code, 0);
+    // Idle for a while after the reload: the connection must still be there.
+    std::this_thread::sleep_for(1500ms);
+    ASSERT_TRUE(c.send(request));
+    auto second = c.read_response();
+    EXPECT_EQ(second.status, 200);
+    EXPECT_EQ(second.body, "hello\n");
+    EXPECT_EQ(second.header("connection"), "close");
+    EXPECT_EQ(second.header("x-generation"), ""); // answered by the old generation
+    EXPECT_TRUE(c.closed_by_peer());
+    EXPECT_EQ(get(s.port, "/").header("x-generation"), "two");
+    EXPECT_EQ(bws.stop(), 0);
+}
+
+// A graceful stop does not wait for idle keep-alive connections (shutdown_timeout is 10 s).
+TEST(ProcessReload, GracefulStopClosesIdleConnectionsAtOnce) {
+    simple_setup s;
+    bws_process bws(s.dir, s.config_path);
+    ASSERT_TRUE(bws.wait_ready()) << bws.log();
+    bws::test::connection c(s.port);
+    ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    ASSERT_EQ(c.read_response().status, 200);
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(bws.stop(SIGTERM, 25s), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_TRUE(c.closed_by_peer());
 }
 
 } // namespace
