@@ -165,6 +165,16 @@ private:
         }
         return n;
     }
+    // Runs a text parser (parse_size, parse_duration) and reports its error at `v`.
+    template <class Parse>
+    auto parsed(const toml::node& v, std::string_view key, std::string_view text, Parse parse)
+        -> decltype(parse(text, std::declval<std::string&>())) {
+        std::string error;
+        auto value = parse(text, error);
+        if (!value)
+            out_.error(pos(v), std::string(key) + ": " + error);
+        return value;
+    }
     std::optional<std::uint64_t> size_value(const toml::node& v, std::string_view key,
                                             std::uint64_t min) {
         std::optional<std::uint64_t> bytes;
@@ -175,12 +185,9 @@ private:
             }
             bytes = static_cast<std::uint64_t>(i->get());
         } else if (const auto* s = v.as_string()) {
-            std::string error;
-            bytes = parse_size(s->get(), error);
-            if (!bytes) {
-                out_.error(pos(v), std::string(key) + ": " + error);
+            bytes = parsed(v, key, s->get(), parse_size);
+            if (!bytes)
                 return std::nullopt;
-            }
         } else {
             type_error(v, key, "a size (bytes as an integer, or a string like \"100MB\")");
             return std::nullopt;
@@ -196,24 +203,18 @@ private:
                                                bool allow_zero) {
         std::optional<milliseconds> d;
         if (const auto* i = v.as_integer()) {
-            // The same upper bound as parse_duration, via its text form.
-            std::string error;
             if (i->get() < 0) {
                 out_.error(pos(v), std::string(key) + ": a duration cannot be negative");
                 return std::nullopt;
             }
-            d = parse_duration(std::to_string(i->get()) + "s", error);
-            if (!d) {
-                out_.error(pos(v), std::string(key) + ": " + error);
+            // The same upper bound as parse_duration, via its text form.
+            d = parsed(v, key, std::to_string(i->get()) + "s", parse_duration);
+            if (!d)
                 return std::nullopt;
-            }
         } else if (const auto* s = v.as_string()) {
-            std::string error;
-            d = parse_duration(s->get(), error);
-            if (!d) {
-                out_.error(pos(v), std::string(key) + ": " + error);
+            d = parsed(v, key, s->get(), parse_duration);
+            if (!d)
                 return std::nullopt;
-            }
         } else {
             type_error(v, key, "a duration (seconds as an integer, or a string like \"30s\")");
             return std::nullopt;

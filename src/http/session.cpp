@@ -310,11 +310,8 @@ void session::do_write() {
                 flags |= MSG_MORE; // a file follows: let the kernel coalesce
             ssize_t n = count > 0 ? ::sendmsg(fd_, &msg, flags) : 0;
             if (n < 0) {
-                if (errno == EINTR)
+                if (after_write_error())
                     continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return wait_writable();
-                close_now();
                 return;
             }
             auto sent = static_cast<std::uint64_t>(n);
@@ -346,11 +343,8 @@ void session::do_write() {
             auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30));
             ssize_t n = ::sendfile(fd_, piece.file->fd(), &offset, chunk);
             if (n < 0) {
-                if (errno == EINTR)
+                if (after_write_error())
                     continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return wait_writable();
-                close_now();
                 return;
             }
             if (n == 0) {
@@ -369,6 +363,16 @@ void session::do_write() {
         on_written();
         return;
     }
+}
+
+bool session::after_write_error() {
+    if (errno == EINTR)
+        return true;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        wait_writable(); // the socket buffer is full: resume when it drains
+    else
+        close_now(); // the peer is gone
+    return false;
 }
 
 void session::wait_writable() {

@@ -47,6 +47,9 @@ private:
     void respond_error(unsigned status);
     void do_write();
     void wait_writable();
+    // After a failed write (errno set): true to retry at once; otherwise it has either
+    // arranged to resume when the socket is writable or closed the connection.
+    bool after_write_error();
     void on_written();
     void linger();
     void linger_read();
