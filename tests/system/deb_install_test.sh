@@ -154,17 +154,7 @@ LOOP_PID=$!
 loop_count() { ct grep -c "^$1\$" "$LOOP_LOG" 2>/dev/null; }
 wait_for '[ "$(loop_count ok)" -ge 20 ]' 15 || fail "the client loop runs (ok: $(loop_count ok))"
 
-ct sh -c 'mkdir -p /opt/bws/sites/second &&
-    echo "second site" > /opt/bws/sites/second/index.html &&
-    cat >> /etc/bws/config.toml <<EOF
-
-[[sites]]
-name = "second"
-hostname = "second.test"
-port = 8080
-bind = "0.0.0.0"
-static_dir = "/opt/bws/sites/second"
-EOF'
+ns_add_second_site
 check "systemctl reload bws (a site added to /etc/bws/config.toml)" ct systemctl reload bws
 check_eq "same MainPID after reload" "$PID0" "$(main_pid)"
 out=$(ct curl -fsS --max-time 5 -H 'Host: second.test' "$URL/" 2>&1)

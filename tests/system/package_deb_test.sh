@@ -15,16 +15,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(git -C "$here" rev-parse --show-toplevel)
 ref=${BWS_PKG_REF:-HEAD}
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else bad "$desc"; fi; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
+# shellcheck source=tests/system/checks.sh
+. "$here/checks.sh"
 
 for tool in dpkg-buildpackage dpkg-deb lintian fakeroot; do
     if ! command -v "$tool" >/dev/null 2>&1; then

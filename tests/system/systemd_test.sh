@@ -83,22 +83,9 @@ check_eq "the master runs as user bws" bws "$(ct stat -c %U "/proc/$(main_pid)")
 PID0=$(main_pid)
 
 # ----------------------------------------------------------------------------- reload
-ct sh -c 'mkdir -p /opt/bws/sites/second &&
-    echo "second site" > /opt/bws/sites/second/index.html &&
-    cp /etc/bws/config.toml /etc/bws/config.toml.orig &&
-    cat >> /etc/bws/config.toml <<EOF
-
-[[sites]]
-name = "second"
-hostname = "second.test"
-port = 8080
-bind = "0.0.0.0"
-static_dir = "/opt/bws/sites/second"
-
-[sites.headers]
-"X-Site" = "second"
-EOF
-    cp /etc/bws/config.toml /etc/bws/config.toml.good'
+ct cp /etc/bws/config.toml /etc/bws/config.toml.orig
+ns_add_second_site '' '[sites.headers]' '"X-Site" = "second"'
+ct cp /etc/bws/config.toml /etc/bws/config.toml.good
 check "systemctl reload bws (a site added)" ct systemctl reload bws
 check_eq "same MainPID after reload" "$PID0" "$(main_pid)"
 check_eq "active after reload" active "$(ct systemctl is-active bws)"

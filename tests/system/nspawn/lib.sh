@@ -322,6 +322,19 @@ prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
 # ---------------------------------------------------------------------------------------
 # Teardown
 
+# Adds a site "second" (hostname second.test, on the default site's port 8080) to
+# /etc/bws/config.toml inside the container, serving "second site"; any arguments are TOML
+# lines appended to that site (e.g. a [sites.headers] table).
+ns_add_second_site() {
+    ct sh -c 'mkdir -p /opt/bws/sites/second &&
+        echo "second site" > /opt/bws/sites/second/index.html' || return 1
+    {
+        printf '\n[[sites]]\nname = "second"\nhostname = "second.test"\nport = 8080\n'
+        printf 'bind = "0.0.0.0"\nstatic_dir = "/opt/bws/sites/second"\n'
+        [ $# -eq 0 ] || printf '%s\n' "$@"
+    } | ct sh -c 'cat >> /etc/bws/config.toml'
+}
+
 # ns_dump: what a failed run needs to be understood.
 ns_dump() {
     echo "---- diagnostics"
