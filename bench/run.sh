@@ -70,7 +70,7 @@ else
 fi
 
 die() { echo "bench: $*" >&2; exit 2; }
-for tool in wrk taskset curl "$py"; do
+for tool in wrk taskset setsid curl "$py"; do
     command -v "$tool" >/dev/null || die "$tool is missing (scripts/dev/install-deps.sh --tests)"
 done
 [ -x "$bws" ] || die "no bws binary at $bws (build first, or pass its path)"
@@ -262,7 +262,9 @@ start_server() {
     write_config "$name" "$dir" "$port" "$workers" "$log"
     server_cmd "$name" "$dir"
     t0=${EPOCHREALTIME/./}
-    "${pin[@]}" "${cmd[@]}" > "$dir/stdout.log" 2>&1 &
+    # Its own session: lighttpd's master stops its workers with kill(0, SIGTERM), which would
+    # hit this script too. (setsid does not fork here: a background job is no group leader.)
+    setsid "${pin[@]}" "${cmd[@]}" > "$dir/stdout.log" 2>&1 &
     pid_of[$name]=$!
     port_of[$name]=$port
     while :; do
@@ -365,4 +367,4 @@ for p in "${passes[@]}"; do run_pass "$p"; done
 report=("$py" "$helper" report --dir "$out")
 [ "$update_readme" = 1 ] && report+=(--readme "$here/README.md" --png-copy "$here/results/readme.png")
 "${report[@]}"
-ln -sfn "$(basename "$out")" "$here/results/latest" 2>/dev/null || true
+if [ "$(dirname "$out")" = "$here/results" ]; then ln -sfn "$(basename "$out")" "$here/results/latest"; fi
