@@ -225,14 +225,14 @@ def summarise(runs):
     return out
 
 
-def ratio_to_best_other(summary, pass_, scenario, server, servers, field):
+def ratio_to_best_other(summary, pass_, scenario, server, servers, field, lower_better=False):
     mine = summary.get((pass_, scenario, server), {}).get(field)
     others = [summary[(pass_, scenario, o)][field] for o in servers
               if o != server and (pass_, scenario, o) in summary
               and summary[(pass_, scenario, o)][field]]
     if not mine or not others:
         return None
-    return mine / max(others)
+    return mine / (min(others) if lower_better else max(others))
 
 
 def fmt_num(x):
@@ -271,18 +271,20 @@ def read_env(directory):
         return [line.rstrip("\n") for line in f if line.strip()]
 
 
-def cell(summary, key, field, servers, ratio):
+def cell(summary, key, field, ratio, lower_better):
     s = summary.get(key)
     if not s or not s.get(field):
         return "–"
     flag = " ⚠" if s["errors"] else ""
+    value = fmt_ms(s[field]) if lower_better else fmt_num(s[field])
     if ratio is None:
-        return f"{fmt_num(s[field])}{flag}"
-    text = f"{fmt_num(s[field])} ({fmt_ratio(ratio)})"
-    return f"**{text}**{flag}" if ratio >= 1 else f"{text}{flag}"
+        return f"{value}{flag}"
+    text = f"{value} ({fmt_ratio(ratio)})"
+    best = ratio <= 1 if lower_better else ratio >= 1
+    return f"**{text}**{flag}" if best else f"{text}{flag}"
 
 
-def matrix_table(summary, pass_, scenarios, servers, field, title):
+def matrix_table(summary, pass_, scenarios, servers, field, title, lower_better=False):
     lines = [f"**{title}**", "",
              "| scenario | " + " | ".join(servers) + " |",
              "|---" * (len(servers) + 1) + "|"]
@@ -290,15 +292,15 @@ def matrix_table(summary, pass_, scenarios, servers, field, title):
         if not any((pass_, sc, s) in summary for s in servers):
             continue
         label = next(summary[(pass_, sc, s)]["label"] for s in servers if (pass_, sc, s) in summary)
-        cells = [cell(summary, (pass_, sc, s), field, servers,
-                      ratio_to_best_other(summary, pass_, sc, s, servers, field)) for s in servers]
+        cells = [cell(summary, (pass_, sc, s), field,
+                      ratio_to_best_other(summary, pass_, sc, s, servers, field, lower_better),
+                      lower_better) for s in servers]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
 
-def versus_table(summary, pass_a, pass_b, scenarios, servers, title):
-    lines = [f"**{title}**", "",
-             "| scenario | " + " | ".join(servers) + " |",
+def versus_table(summary, pass_a, pass_b, scenarios, servers):
+    lines = ["| scenario | " + " | ".join(servers) + " |",
              "|---" * (len(servers) + 1) + "|"]
     for sc in scenarios:
         ratios = []
@@ -370,7 +372,8 @@ def plot(directory, summary, passes, scenarios, servers, starts):
             if not best:
                 continue
             label = summary[next((p, sc, s) for s in servers if (p, sc, s) in summary)]["label"]
-            label = label.replace("keep-alive", "ka").replace("Connection: close", "close")
+            label = (label.replace("keep-alive", "ka").replace("Connection: close", "close")
+                     .replace(" If-None-Match", ""))
             rows.append(f'"{label}" ' + " ".join(f"{v / best:.4f}" if v else "0" for v in vals))
         with open(os.path.join(directory, f"plot-{i}.dat"), "w") as f:
             f.write("\n".join(rows) + "\n")
@@ -441,19 +444,21 @@ def cmd_report(args):
         lines += matrix_table(summary, p, scenarios, servers, "rps", "requests/s") + [""]
         lines += matrix_table(summary, p, scenarios, servers, "rps_per_cpu",
                               "requests per server CPU-second") + [""]
+        lines += matrix_table(summary, p, scenarios, servers, "p99_ms",
+                              "p99 latency, ms (ratio to the lowest other; bold = lowest)",
+                              lower_better=True) + [""]
     for a, b, title in (("A", "B", "Scaling: two workers (B) ÷ one worker (A), requests/s"),
                         ("A", "A-log", "Access log on ÷ off (layout A), requests/s"),
                         ("B", "B-log", "Access log on ÷ off (layout B), requests/s")):
         if a in passes and b in passes:
-            lines += [f"### {title}", ""] + versus_table(summary, a, b, scenarios, servers,
-                                                         "ratio") + [""]
+            lines += [f"### {title}", ""] + versus_table(summary, a, b, scenarios, servers) + [""]
     lines += ["### Memory and startup", "",
               "Summed over the server's processes (one worker); idle = 0.5 s after the first "
               "200 of a fresh start, loaded = sampled half-way through each layout-A run (max); "
               "exec → first 200 = from starting the command to the first 200 response.", ""]
     lines += memory_table(starts, servers) + [""]
     png = plot(args.dir, summary, passes, scenarios, servers, starts)
-    section = list(lines)
+    section = lines[2:]  # README.md has its own heading
     lines += ["### All figures", ""] + detail_table(summary, passes, scenarios, servers) + [""]
     if png:
         lines += ["![plot](plot.png)", ""]
@@ -510,7 +515,10 @@ def main():
     p.add_argument("--png-copy")
     p.set_defaults(fn=cmd_report)
     args = ap.parse_args()
-    args.fn(args)
+    try:
+        args.fn(args)
+    except KeyboardInterrupt:  # Ctrl-C: run.sh stops the servers; wrk got the signal too
+        sys.exit(130)
 
 
 if __name__ == "__main__":
