@@ -1,82 +1,222 @@
 #!/usr/bin/env bash
-# Serves the same files with bws and with nginx (Debian's, configured as in
-# shared/notes/benchmarks.md: sendfile, tcp_nopush, open_file_cache, access_log off, one
-# worker) and runs wrk against each in the same run. Prints requests/s per server and the
-# bws/nginx ratio per scenario. Layout A of the notes: each server pinned to CPU 0 with one
-# worker, wrk pinned to CPU 1.
+# Compares bws with nginx, h2o and lighttpd (Debian's packages) on loopback in one run: the
+# same files, each peer with the reference configuration of shared/notes/benchmarks.md, wrk
+# against each server in turn (scenario by scenario, so drift hits every server alike).
+# Measures requests/s, transfer, p50/p99 latency, requests per server CPU-second, idle and
+# loaded RSS/PSS and the time from exec to the first 200, and writes a Markdown table and a
+# PNG plot to bench/results/<date>/ (see bench/README.md).
 #
-# Usage: bench/run.sh [BWS_BINARY]     env: DURATION=10 CONNECTIONS=64 RUNS=3
-set -euo pipefail
+# Usage: bench/run.sh [options] [BWS_BINARY]          (default binary: build/bws)
+#   --quick                 about two minutes: 1 run of 2 s, fewer scenarios in B and A-log
+#   --servers LIST          comma-separated subset of nginx,h2o,lighttpd,bws (default: all
+#                           installed; a peer named here must be installed)
+#   --passes LIST           of A, B, A-log, B-log (default A,B,A-log)
+#   --access-log            only the access-log pass (A-log)
+#   --scenarios LIST        of ka64,ka256,close,100k,1m,10m,304,404 (default: per pass)
+#   --out DIR               results folder (default bench/results/<UTC date-time>)
+#   --update-readme         copy the plot to bench/results/readme.png and put the tables in
+#                           bench/README.md (run it on a quiet machine)
+# env: DURATION (s, default 5; 2 with --quick), RUNS (median of, default 3; 1 with --quick),
+#      STARTS (startup measurements per server, default 5; 3 with --quick)
+set -Eeuo pipefail
+export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
-bws=${1:-$here/../build/bws}
-duration=${DURATION:-10}
-connections=${CONNECTIONS:-64}
-runs=${RUNS:-3}
+py=/usr/bin/python3
+helper=$here/bench.py
+all_servers=(nginx h2o lighttpd bws)
 
-for tool in wrk nginx taskset; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk nginx-light util-linux)" >&2; exit 2; }
+quick=0 servers_arg="" passes_arg="" scenarios_arg="" out="" update_readme=0 bws=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) quick=1 ;;
+        --servers) servers_arg=$2; shift ;;
+        --passes) passes_arg=$2; shift ;;
+        --access-log) passes_arg=A-log ;;
+        --scenarios) scenarios_arg=$2; shift ;;
+        --out) out=$2; shift ;;
+        --update-readme) update_readme=1 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
+        *) bws=$1 ;;
+    esac
+    shift
 done
-[ -x "$bws" ] || { echo "bench: no bws binary at $bws (build first)" >&2; exit 2; }
+bws=${bws:-$here/../build/bws}
+if [ "$quick" = 1 ]; then
+    duration=${DURATION:-2} runs=${RUNS:-1} starts=${STARTS:-3}
+else
+    duration=${DURATION:-5} runs=${RUNS:-3} starts=${STARTS:-5}
+fi
+
+# Scenarios: id -> "label|path|connections|extra wrk header ('' for none)".
+declare -A scenario=(
+    [ka64]="1 KiB keep-alive c64|/1k.html|64|"
+    [ka256]="1 KiB keep-alive c256|/1k.html|256|"
+    [close]="1 KiB Connection: close c64|/1k.html|64|Connection: close"
+    [100k]="100 KiB c64|/100k.bin|64|"
+    [1m]="1 MiB c64|/1m.bin|64|"
+    [10m]="10 MiB c16|/10m.bin|16|"
+    [304]="304 If-None-Match c64|/1k.html|64|If-None-Match: ETAG"
+    [404]="404 c64|/missing.html|64|"
+)
+all_scenarios="ka64,ka256,close,100k,1m,10m,304,404"
+declare -A pass_scenarios
+if [ "$quick" = 1 ]; then
+    pass_scenarios=([A]=$all_scenarios [B]="ka64,1m" [A-log]="ka64" [B-log]="ka64")
+else
+    pass_scenarios=([A]=$all_scenarios [B]="ka64,close,100k,1m" [A-log]="ka64,close,100k,304"
+                    [B-log]="ka64,close")
+fi
+
+die() { echo "bench: $*" >&2; exit 2; }
+for tool in wrk taskset setsid curl "$py"; do
+    command -v "$tool" >/dev/null || die "$tool is missing (scripts/dev/install-deps.sh --tests)"
+done
+[ -x "$bws" ] || die "no bws binary at $bws (build first, or pass its path)"
+bws=$(cd "$(dirname "$bws")" && pwd)/$(basename "$bws")
+
+declare -A server_bin=([nginx]=nginx [h2o]=h2o [lighttpd]=lighttpd [bws]=$bws)
+servers=()
+if [ -n "$servers_arg" ]; then
+    IFS=, read -ra servers <<<"$servers_arg"
+    for s in "${servers[@]}"; do
+        [ -n "${server_bin[$s]:-}" ] || die "unknown server $s (nginx, h2o, lighttpd, bws)"
+        command -v "${server_bin[$s]}" >/dev/null || die "$s is not installed (apt-get install nginx-light h2o lighttpd)"
+    done
+else
+    for s in "${all_servers[@]}"; do
+        if command -v "${server_bin[$s]}" >/dev/null; then servers+=("$s")
+        else echo "bench: $s is not installed, skipped (apt-get install nginx-light h2o lighttpd)" >&2; fi
+    done
+fi
+IFS=, read -ra passes <<<"${passes_arg:-A,B,A-log}"
+for p in "${passes[@]}"; do
+    [ -n "${pass_scenarios[$p]:-}" ] || die "unknown pass $p (A, B, A-log, B-log)"
+done
+if [ -n "$scenarios_arg" ]; then
+    IFS=, read -ra check <<<"$scenarios_arg"
+    for sc in "${check[@]}"; do [ -n "${scenario[$sc]:-}" ] || die "unknown scenario $sc"; done
+fi
+
+# Layout A pins the server to one CPU and wrk to another.
+if [ "$(nproc)" -ge 2 ]; then cpu_server=0 cpu_wrk=1
+else cpu_server=0 cpu_wrk=0; echo "bench: one CPU only, layout A shares it" >&2; fi
+
+stamp=$(date -u +%Y-%m-%d-%H%M%S)
+out=${out:-$here/results/$stamp}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+: > "$out/runs.jsonl"; : > "$out/starts.jsonl"; : > "$out/wrk.txt"
 
 work=$(mktemp -d /tmp/bws-bench.XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {
-    for _ in $(seq 1 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+chmod 755 "$work"
+declare -A pid_of port_of
+stop_server() {
+    local name=$1 pid=${pid_of[$1]:-} tree i state
+    [ -n "$pid" ] || return 0
+    tree=$("$py" "$helper" tree "$pid" 2>/dev/null || true)
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+        state=$(cat "/proc/$pid/stat" 2>/dev/null || true)
+        state=${state##*) }
+        [ -z "$state" ] || [ "${state%% *}" = Z ] && break
+        [ "$i" = 100 ] && kill -KILL "$pid" 2>/dev/null
         sleep 0.05
     done
-    echo "bench: nothing listens on port $1" >&2
-    return 1
+    wait "$pid" 2>/dev/null || true
+    # Workers that outlived their master (they should not) go by their own PIDs.
+    for i in $tree; do [ "$i" = "$pid" ] || kill -KILL "$i" 2>/dev/null || true; done
+    unset "pid_of[$name]"
 }
+cleanup() {
+    for s in "${!pid_of[@]}"; do stop_server "$s"; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-chmod 755 "$work"
-mkdir -p "$work/www" "$work/nginx"
+mkdir -p "$work/www"
 head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 > "$work/www/1k.html"
+head -c 102400 /dev/urandom > "$work/www/100k.bin"
 head -c 1048576 /dev/urandom > "$work/www/1m.bin"
+head -c 10485760 /dev/urandom > "$work/www/10m.bin"
 chmod -R a+rX "$work/www"
+docroot=$work/www
 
-nginx_port=$(free_port)
-cat > "$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
+# write_config NAME DIR PORT WORKERS LOG(0|1): the server's configuration in DIR.
+write_config() {
+    local name=$1 dir=$2 port=$3 workers=$4 log=$5
+    case $name in
+        nginx)
+            local access="access_log off;"
+            [ "$log" = 1 ] && access="access_log $dir/access.log;"
+            cat > "$dir/nginx.conf" <<EOF
+worker_processes $workers;
 daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
     include /etc/nginx/mime.types;
     sendfile on; tcp_nopush on; tcp_nodelay on;
     keepalive_requests 10000;
     open_file_cache max=10000 inactive=30s;
-    access_log off;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
+    $access
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
     server {
-        listen 127.0.0.1:$nginx_port backlog=4096;
-        root $work/www;
+        listen 127.0.0.1:$port backlog=4096;
+        root $docroot;
     }
 }
 EOF
-taskset -c 0 nginx -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
-pids+=($!)
-
-bws_port=$(free_port)
-cat > "$work/bws.toml" <<EOF
+            ;;
+        h2o)
+            {
+                echo "num-threads: $workers"
+                [ "$(id -u)" = 0 ] && echo "user: root"
+                echo "pid-file: $dir/h2o.pid"
+                echo "error-log: $dir/error.log"
+                echo "max-connections: 16384"
+                echo "file.send-gzip: OFF"
+                [ "$log" = 1 ] && echo "access-log: $dir/access.log"
+                echo "hosts:"
+                echo "  \"static\":"
+                echo "    listen: {host: 127.0.0.1, port: $port}"
+                echo "    paths: {\"/\": {file.dir: \"$docroot\"}}"
+            } > "$dir/h2o.conf"
+            ;;
+        lighttpd)
+            {
+                [ "$log" = 1 ] && echo 'server.modules = ( "mod_accesslog" )'
+                [ "$log" = 1 ] && echo "accesslog.filename = \"$dir/access.log\""
+                echo "server.document-root = \"$docroot\""
+                echo 'server.bind = "127.0.0.1"'
+                echo "server.port = $port"
+                echo "server.pid-file = \"$dir/lighttpd.pid\""
+                echo "server.errorlog = \"$dir/error.log\""
+                echo 'server.event-handler = "linux-sysepoll"'
+                echo 'server.network-backend = "sendfile"'
+                echo 'server.max-fds = 16384'
+                echo 'server.max-connections = 8192'
+                echo 'server.max-keep-alive-requests = 10000'
+                echo 'mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )'
+                [ "$workers" -gt 1 ] && echo "server.max-worker = $workers"
+                true
+            } > "$dir/lighttpd.conf"
+            ;;
+        bws)
+            local access='"off"'
+            [ "$log" = 1 ] && access="\"$dir/access.log\""
+            cat > "$dir/bws.toml" <<EOF
 [server]
-workers = 1
+workers = $workers
 backlog = 4096
 
 [server.limits]
@@ -84,46 +224,147 @@ max_keepalive_requests = 10000
 
 [logging]
 level = "warn"
-access_log = "off"
+access_log = $access
 
 [[sites]]
 name = "bench"
 hostname = "localhost"
-port = $bws_port
+port = $port
 bind = "127.0.0.1"
-static_dir = "$work/www"
+static_dir = "$docroot"
 EOF
-taskset -c 0 "$bws" -c "$work/bws.toml" > "$work/bws.out" 2>&1 &
-pids+=($!)
+            ;;
+    esac
+}
 
-wait_port "$nginx_port"
-wait_port "$bws_port"
+# server_cmd NAME DIR: sets cmd to the command line that runs the server in the foreground.
+server_cmd() {
+    local name=$1 dir=$2
+    case $name in
+        nginx) cmd=(nginx -c "$dir/nginx.conf" -e "$dir/error.log") ;;
+        h2o) cmd=(h2o -c "$dir/h2o.conf") ;;
+        lighttpd) cmd=(lighttpd -D -f "$dir/lighttpd.conf") ;;
+        bws) cmd=("$bws" -c "$dir/bws.toml") ;;
+    esac
+}
 
-# Median requests/s of $runs wrk runs.
-measure() {
-    local port=$1 path=$2; shift 2
-    local results=()
-    for _ in $(seq 1 "$runs"); do
-        local rps
-        rps=$(taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" "$@" \
-            "http://127.0.0.1:$port$path" | awk '/^Requests\/sec:/ {print $2}')
-        results+=("${rps:-0}")
+# A fork-free 1 ms sleep for the startup poll: read with a timeout on a pipe nobody writes.
+exec {sleep_fd}<> <(:)
+start_ms=""
+# start_server NAME LAYOUT LOG: start it, wait for its first 200 (sets start_ms).
+start_server() {
+    local name=$1 layout=$2 log=$3 dir port workers=1 pin=() t0 now fd line cmd
+    dir=$(mktemp -d "$work/$name.XXXX")
+    mkdir -p "$dir"
+    port=$("$py" "$helper" free-port)
+    [ "$layout" = B ] && workers=2
+    [ "$layout" = A ] && pin=(taskset -c "$cpu_server")
+    write_config "$name" "$dir" "$port" "$workers" "$log"
+    server_cmd "$name" "$dir"
+    t0=${EPOCHREALTIME/./}
+    # Its own session: lighttpd's master stops its workers with kill(0, SIGTERM), which would
+    # hit this script too. (setsid does not fork here: a background job is no group leader.)
+    setsid "${pin[@]}" "${cmd[@]}" > "$dir/stdout.log" 2>&1 &
+    pid_of[$name]=$!
+    port_of[$name]=$port
+    while :; do
+        if { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+            printf 'GET /1k.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&"$fd"
+            line=""
+            read -r -t 2 -u "$fd" line || true
+            exec {fd}>&-
+            if [[ $line == "HTTP/1."?" 200"* ]]; then now=${EPOCHREALTIME/./}; break; fi
+        fi
+        if ! kill -0 "${pid_of[$name]}" 2>/dev/null \
+            || [ $(( ${EPOCHREALTIME/./} - t0 )) -gt 10000000 ]; then
+            echo "bench: $name did not answer 200 on port $port within 10 s:" >&2
+            cat "$dir"/*.log "$dir"/*.err 2>/dev/null | tail -20 >&2
+            exit 1
+        fi
+        read -r -t 0.001 -u "$sleep_fd" _ || true
     done
-    printf '%s\n' "${results[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+    start_ms=$(( (now - t0) / 10 ))
+    start_ms=$(printf '%d.%02d' $(( start_ms / 100 )) $(( start_ms % 100 )))
 }
 
-printf '%-28s %14s %14s %8s\n' scenario "nginx req/s" "bws req/s" ratio
-status=0
-run_scenario() {
-    local name=$1 path=$2; shift 2
-    local n b
-    n=$(measure "$nginx_port" "$path" "$@")
-    b=$(measure "$bws_port" "$path" "$@")
-    local ratio
-    ratio=$(awk -v b="$b" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", b / n; else print "n/a" }')
-    printf '%-28s %14s %14s %8s\n' "$name" "$n" "$b" "$ratio"
+versions() {
+    local model
+    model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
+    echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); mode: $([ "$quick" = 1 ] && echo quick || echo full),"\
+        "median of $runs run(s) of $duration s"
+    echo "Machine: $(nproc) CPUs, ${model:-$(uname -m)}, Linux $(uname -r)"
+    local v=()
+    for s in "${servers[@]}"; do
+        case $s in
+            bws) v+=("$("$bws" --version | head -1)") ;;
+            nginx) v+=("$(nginx -v 2>&1 | head -1 | sed 's/^nginx version: //')") ;;
+            h2o) v+=("$(h2o --version | head -1 | sed 's/ version / /')") ;;
+            lighttpd) v+=("$(lighttpd -v | head -1 | sed 's/ - .*//')") ;;
+        esac
+    done
+    v+=("$({ wrk -v 2>&1 || true; } | head -1 | awk '{print "wrk", $2}')")
+    local IFS=,
+    echo "Versions: ${v[*]}" | sed 's/,/, /g'
 }
-run_scenario "1 KiB keep-alive" /1k.html
-run_scenario "1 KiB Connection: close" /1k.html -H "Connection: close"
-run_scenario "1 MiB keep-alive" /1m.bin
-exit $status
+versions > "$out/env.txt"
+cat "$out/env.txt"
+
+# Startup and idle memory: STARTS fresh starts per server in layout A, logs off.
+for s in "${servers[@]}"; do
+    for _ in $(seq 1 "$starts"); do
+        start_server "$s" A 0
+        sleep 0.5
+        "$py" "$helper" mem "${pid_of[$s]}" --out "$out/starts.jsonl" --server "$s" \
+            --pass startup --start-ms "$start_ms"
+        stop_server "$s"
+    done
+    echo "startup: $s measured"
+done
+
+run_pass() {
+    local p=$1 layout=${1%%-log} log=0 threads=1 wrk_pin=() list sc s run
+    [ "$p" != "$layout" ] && log=1
+    [ "$layout" = B ] && threads=2
+    [ "$layout" = A ] && wrk_pin=(taskset -c "$cpu_wrk")
+    declare -A etag
+    for s in "${servers[@]}"; do
+        start_server "$s" "$layout" "$log"
+        "$py" "$helper" mem "${pid_of[$s]}" --out "$out/starts.jsonl" --server "$s" \
+            --pass "$p" --start-ms "$start_ms"
+        etag[$s]=$(curl -sI "http://127.0.0.1:${port_of[$s]}/1k.html" \
+            | tr -d '\r' | awk 'tolower($1) == "etag:" { $1 = ""; sub(/^ /, ""); print }')
+        # Warm-up: file caches, first-request allocations.
+        "${wrk_pin[@]}" wrk -t"$threads" -c64 -d1s "http://127.0.0.1:${port_of[$s]}/1k.html" >/dev/null
+    done
+    IFS=, read -ra list <<<"${scenarios_arg:-${pass_scenarios[$p]}}"
+    for sc in "${list[@]}"; do
+        local label path conns header
+        IFS='|' read -r label path conns header <<<"${scenario[$sc]}"
+        for run in $(seq 1 "$runs"); do
+            for s in "${servers[@]}"; do
+                local h=$header hdr=()
+                if [ "$sc" = 304 ]; then
+                    if [ -z "${etag[$s]}" ]; then echo "bench: $s sends no ETag, 304 skipped" >&2; continue; fi
+                    h=${header/ETAG/${etag[$s]}}
+                    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$h" \
+                        "http://127.0.0.1:${port_of[$s]}$path")" = 304 ] \
+                        || echo "bench: $s does not answer 304 to $h" >&2
+                fi
+                [ -n "$h" ] && hdr=(-H "$h")
+                "$py" "$helper" measure --pid "${pid_of[$s]}" --out "$out/runs.jsonl" \
+                    --raw "$out/wrk.txt" --server "$s" --pass "$p" --scenario "$sc" \
+                    --label "$label" --run "$run" --duration "$duration" -- \
+                    "${wrk_pin[@]}" wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
+                    "${hdr[@]}" "http://127.0.0.1:${port_of[$s]}$path"
+            done
+        done
+        echo "pass $p: $label done"
+    done
+    for s in "${servers[@]}"; do stop_server "$s"; done
+}
+for p in "${passes[@]}"; do run_pass "$p"; done
+
+report=("$py" "$helper" report --dir "$out")
+[ "$update_readme" = 1 ] && report+=(--readme "$here/README.md" --png-copy "$here/results/readme.png")
+"${report[@]}"
+if [ "$(dirname "$out")" = "$here/results" ]; then ln -sfn "$(basename "$out")" "$here/results/latest"; fi
