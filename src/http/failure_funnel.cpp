@@ -51,7 +51,8 @@ bool failure_funnel::is_benign(const boost::system::error_code& ec) {
 void failure_funnel::report(failure_kind kind, const boost::system::error_code& ec,
                             std::string_view site, std::string_view peer) {
     const auto name = failure_name(kind);
-    if (is_benign(ec)) {
+    const bool from_peer = kind == failure_kind::peer_read || kind == failure_kind::peer_write;
+    if (from_peer && is_benign(ec)) {
         spdlog::debug("{} {}: {}", peer, name, ec.message());
         return;
     }

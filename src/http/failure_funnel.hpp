@@ -40,7 +40,8 @@ public:
     // stream_truncated).
     static bool is_benign(const boost::system::error_code& ec);
 
-    // Reports one failure. Benign codes go to the debug log only; anything else is counted and
+    // Reports one failure. Benign codes of the peer kinds go to the debug log only (an end of
+    // file is the peer leaving, not so for a file that shrank); anything else is counted and
     // logged (under the site's log scope) unless its category was logged less than the
     // interval ago, in which case the next report says how many were left out.
     void report(failure_kind kind, const boost::system::error_code& ec, std::string_view site,
