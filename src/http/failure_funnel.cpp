@@ -62,11 +62,13 @@ void failure_funnel::report(failure_kind kind, const boost::system::error_code& 
     if (!limits_[index]->admit(1, unreported))
         return;
     log::site_scope scope(site);
+    // A failing accept() means this worker cannot take connections: an error, not a warning.
+    const auto level = kind == failure_kind::accept ? spdlog::level::err : spdlog::level::warn;
     if (unreported > 1)
-        spdlog::warn("{} {}: {} ({} more since the last report)", peer.empty() ? "-" : peer, name,
-                     ec.message(), unreported - 1);
+        spdlog::log(level, "{} {}: {} ({} more since the last report)", peer.empty() ? "-" : peer,
+                    name, ec.message(), unreported - 1);
     else
-        spdlog::warn("{} {}: {}", peer.empty() ? "-" : peer, name, ec.message());
+        spdlog::log(level, "{} {}: {}", peer.empty() ? "-" : peer, name, ec.message());
 }
 
 std::map<std::string, std::uint64_t> failure_funnel::counts() const {

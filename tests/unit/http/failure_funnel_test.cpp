@@ -67,7 +67,7 @@ TEST_F(FailureFunnel, OtherErrorsAreCountedPerCategoryAndLoggedWithPeer) {
     EXPECT_EQ(counts["peer_write"], 1u);
     auto text = lines_.str();
     EXPECT_EQ(lines(), 2u) << text;
-    EXPECT_NE(text.find("192.0.2.7 file_read: "), std::string::npos) << text;
+    EXPECT_NE(text.find("warning 192.0.2.7 file_read: "), std::string::npos) << text;
     EXPECT_NE(text.find(sys(EIO).message()), std::string::npos) << text;
 }
 
