@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <netinet/in.h>
 #include <optional>
@@ -304,6 +305,13 @@ TEST_P(SessionPaths, AFileThatShrinksMidResponseIsCountedAndCloses) {
     EXPECT_TRUE(c.at_eof());
     auto counts = failures();
     EXPECT_EQ(counts["file_shrank"], 1u);
+    // This worker's counts show in /health/detailed.
+    client health(port_);
+    health.send(get("/health/detailed"));
+    auto detailed = health.read_reply();
+    EXPECT_EQ(detailed.status, 200u);
+    EXPECT_NE(detailed.body.find(R"("failures":{"file_shrank":1})"), std::string::npos)
+        << detailed.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(ZeroCopyAndBuffered, SessionPaths, ::testing::Bool());
