@@ -3,7 +3,9 @@
 #include "http/server.hpp"
 
 #include "files/file_cache.hpp"
+#include "files/http_date.hpp"
 #include "files/static_handler.hpp"
+#include "http/health_json.hpp"
 #include "http/session.hpp"
 #include "log/context.hpp"
 
@@ -47,9 +49,10 @@ bool read_small_file(const std::filesystem::path& path, std::string& out) {
 } // namespace
 
 server::server(asio::io_context& io, config::snapshot_ptr config,
-               const std::vector<app::inherited_listener>& listeners, unsigned generation)
+               const std::vector<app::inherited_listener>& listeners, unsigned generation,
+               server_options options)
     : io_(io), config_(std::move(config)), generation_(generation),
-      file_cache_(std::make_shared<files::file_cache>()), sweep_timer_(io) {
+      file_cache_(std::make_shared<files::file_cache>()), options_(options), sweep_timer_(io) {
     if (config_->server.server_header)
         server_header_ = fmt::format("Server: bws/{}\r\n", BWS_VERSION);
 
@@ -147,31 +150,33 @@ void server::do_accept(std::size_t index) {
             // client has connected and will send a request, so serve it (with Connection:
             // close) instead of dropping it.
             if (!ec)
-                std::make_shared<session>(*this, std::move(socket), index)->start();
+                start_session(std::move(socket), index);
             return;
         }
         if (ec) {
-            // EMFILE and friends: log and try again shortly instead of spinning.
-            static std::chrono::steady_clock::time_point last_report;
-            auto now = std::chrono::steady_clock::now();
-            if (now - last_report > std::chrono::seconds(10)) {
-                spdlog::error("accept failed: {}", ec.message());
-                last_report = now;
-            }
+            // EMFILE and friends: report (rate-limited) and try again shortly instead of
+            // spinning.
+            failures_.report(failure_kind::accept, ec, {}, {});
             auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
             timer->async_wait(
                 [this, index, timer](boost::system::error_code) { do_accept(index); });
             return;
         }
-        std::make_shared<session>(*this, std::move(socket), index)->start();
+        start_session(std::move(socket), index);
         do_accept(index);
     });
+}
+
+void server::start_session(asio::ip::tcp::socket socket, std::size_t listener) {
+    std::make_shared<session<plain_stream>>(
+        *this, plain_stream(std::move(socket), options_.zero_copy), listener)
+        ->start();
 }
 
 template <class F>
 void server::for_each_session(F&& f) {
     // Snapshot first: acting on a session can close and unregister it while we iterate.
-    std::vector<std::weak_ptr<session>> all;
+    std::vector<std::weak_ptr<session_base>> all;
     all.reserve(sessions_.size());
     for (auto* s : sessions_)
         all.push_back(s->weak_from_this());
@@ -182,7 +187,7 @@ void server::for_each_session(F&& f) {
 
 void server::on_sweep() {
     auto now = clock::now();
-    for_each_session([now](session& s) {
+    for_each_session([now](session_base& s) {
         if (s.deadline() <= now)
             s.on_deadline();
     });
@@ -198,7 +203,7 @@ void server::drain(std::function<void()> on_drained, bool close_idle) {
     if (draining_) {
         if (close_idle && !close_idle_) {
             close_idle_ = true;
-            for_each_session([](session& s) { s.on_drain(true); });
+            for_each_session([](session_base& s) { s.on_drain(true); });
         }
         return;
     }
@@ -210,7 +215,7 @@ void server::drain(std::function<void()> on_drained, bool close_idle) {
         if (listener.acceptor)
             listener.acceptor->close(ec);
     }
-    for_each_session([close_idle](session& s) { s.on_drain(close_idle); });
+    for_each_session([close_idle](session_base& s) { s.on_drain(close_idle); });
     check_drained();
 }
 
@@ -235,15 +240,15 @@ void server::stop() {
     for (auto& listener : listeners_)
         if (listener.acceptor)
             listener.acceptor->close(ec);
-    for_each_session([](session& s) { s.close(); });
+    for_each_session([](session_base& s) { s.close(); });
     flush_logs();
 }
 
-std::list<session*>::iterator server::register_session(session* s) {
+std::list<session_base*>::iterator server::register_session(session_base* s) {
     return sessions_.insert(sessions_.end(), s);
 }
 
-void server::unregister_session(std::list<session*>::iterator position) {
+void server::unregister_session(std::list<session_base*>::iterator position) {
     sessions_.erase(position);
     if (accept_paused_ && !draining_ && sessions_.size() < limits().max_connections) {
         accept_paused_ = false;
@@ -251,10 +256,6 @@ void server::unregister_session(std::list<session*>::iterator position) {
             do_accept(i);
     }
     check_drained();
-}
-
-std::size_t server::lookup_site(std::size_t listener, std::string_view host) const {
-    return listeners_[listener].vhosts.lookup(host);
 }
 
 std::size_t server::default_site(std::size_t listener) const {
@@ -265,11 +266,9 @@ const std::string& server::date_header() {
     auto now = std::time(nullptr);
     if (now != date_second_) {
         date_second_ = now;
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        char buffer[64];
-        auto n = std::strftime(buffer, sizeof buffer, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-        date_header_.assign(buffer, n);
+        date_header_ = "Date: ";
+        date_header_ += files::format_http_date(now);
+        date_header_ += "\r\n";
     }
     return date_header_;
 }
@@ -285,31 +284,17 @@ response server::health_response(bool detailed) {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started_).count();
     body_piece body;
     if (!detailed) {
-        body.bytes =
-            fmt::format(R"({{"status":"healthy","version":"{}","uptime_seconds":{},"pid":{}}})",
-                        BWS_VERSION, uptime, ::getpid());
+        body.bytes = basic_health_json(uptime, ::getpid());
     } else {
-        boost::json::object object;
-        if (master_status_)
-            object = *master_status_;
-        object["status"] = "healthy";
-        object["version"] = BWS_VERSION;
-        if (!object.contains("uptime_seconds"))
-            object["uptime_seconds"] = uptime;
-        if (!object.contains("generation"))
-            object["generation"] = generation_;
-        // The master's counters (in "requests") lag by up to a heartbeat; this worker's own
-        // are exact.
-        boost::json::object own;
-        for (const auto& site : sites_)
-            own[site.config->name] = site.requests;
-        object["served_by"] = boost::json::object{{"pid", ::getpid()},
-                                                  {"generation", generation_},
-                                                  {"connections", sessions_.size()},
-                                                  {"requests", std::move(own)}};
-        body.bytes = boost::json::serialize(object);
+        worker_health worker;
+        worker.uptime_seconds = uptime;
+        worker.pid = ::getpid();
+        worker.generation = generation_;
+        worker.connections = sessions_.size();
+        worker.requests = site_counters();
+        worker.failures = failure_counts();
+        body.bytes = detailed_health_json(master_status_.get(), worker);
     }
-    body.bytes += '\n';
     r.body.push_back(std::move(body));
     return r;
 }

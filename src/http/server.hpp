@@ -5,6 +5,7 @@
 
 #include "app/worker.hpp"
 #include "config/model.hpp"
+#include "http/failure_funnel.hpp"
 #include "http/response.hpp"
 #include "http/vhost_table.hpp"
 #include "log/access_log.hpp"
@@ -34,7 +35,7 @@ class file_cache;
 
 namespace bws::http {
 
-class session;
+class session_base;
 
 // Everything a session needs to answer for one site, prepared once per generation.
 struct site_runtime {
@@ -47,12 +48,20 @@ struct site_runtime {
     std::uint64_t requests = 0;
 };
 
+// How a server writes; the defaults are what production uses.
+struct server_options {
+    // false: file slices go through the buffered path (pread + write) even on plain TCP, as
+    // they will over TLS. For tests that compare both paths.
+    bool zero_copy = true;
+};
+
 class server {
 public:
     using clock = std::chrono::steady_clock;
 
     server(boost::asio::io_context& io, config::snapshot_ptr config,
-           const std::vector<app::inherited_listener>& listeners, unsigned generation);
+           const std::vector<app::inherited_listener>& listeners, unsigned generation,
+           server_options options = {});
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
@@ -70,6 +79,9 @@ public:
     bool closing_idle() const { return close_idle_; }
     std::size_t session_count() const { return sessions_.size(); }
     std::vector<std::pair<std::string, std::uint64_t>> site_counters() const;
+    // Peer and filesystem failures this worker's sessions met, by category (benign ones such as
+    // resets and timeouts are not counted); see failure_funnel.
+    std::map<std::string, std::uint64_t> failure_counts() const { return failures_.counts(); }
     void set_master_status(const std::string& json);
     void flush_logs();
 
@@ -77,14 +89,15 @@ public:
     const config::snapshot& config() const { return *config_; }
     const config::limits& limits() const { return config_->server.limits; }
     site_runtime& site(std::size_t index) { return sites_[index]; }
-    std::size_t lookup_site(std::size_t listener, std::string_view host) const;
+    const vhost_table& vhosts(std::size_t listener) const { return listeners_[listener].vhosts; }
     std::size_t default_site(std::size_t listener) const;
+    failure_funnel& failures() { return failures_; }
     const std::string& date_header(); // "Date: ...\r\n", refreshed once a second
     const std::string& server_header() const { return server_header_; }
     response health_response(bool detailed);
     std::string next_request_id();
-    std::list<session*>::iterator register_session(session* s);
-    void unregister_session(std::list<session*>::iterator position);
+    std::list<session_base*>::iterator register_session(session_base* s);
+    void unregister_session(std::list<session_base*>::iterator position);
 
 private:
     struct listener_runtime {
@@ -95,6 +108,7 @@ private:
     };
 
     void do_accept(std::size_t listener);
+    void start_session(boost::asio::ip::tcp::socket socket, std::size_t listener);
     template <class F>
     void for_each_session(F&& f);
     void on_sweep();
@@ -106,7 +120,9 @@ private:
     std::shared_ptr<files::file_cache> file_cache_;
     std::vector<site_runtime> sites_;
     std::vector<listener_runtime> listeners_;
-    std::list<session*> sessions_;
+    server_options options_;
+    std::list<session_base*> sessions_;
+    failure_funnel failures_;
     boost::asio::steady_timer sweep_timer_;
     bool draining_ = false;
     bool close_idle_ = false;

@@ -1,29 +1,24 @@
 // Connection state machine: idle -> reading -> writing -> (idle | lingering) -> closed.
-// Reads go through Asio; writes are tried directly on the non-blocking socket first (writev
-// and sendfile) and only wait for writability when the socket buffer is full, which keeps the
-// common small-response path free of extra allocations and handler hops.
+// Reads go through the stream's async_read_some. Writes are tried at once, without waiting
+// (the stream's non-blocking write_some/send_file), and wait for writability only when the
+// stream cannot take more: on plain TCP that keeps the small-response path to one sendmsg with
+// no extra allocation or handler hop. File slices go out with send_file where the stream can
+// (zero copy) and otherwise through a bounded chunk read with pread, never the whole file.
 #include "http/session.hpp"
 
 #include "files/static_handler.hpp"
-#include "http/header_text.hpp"
-#include "http/host.hpp"
-#include "http/status.hpp"
-#include "log/context.hpp"
+#include "http/failure_funnel.hpp"
+#include "http/request_log.hpp"
+#include "http/response_head.hpp"
+#include "http/server.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cerrno>
-#include <climits>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
+#include <unistd.h>
 
 namespace bws::http {
 
@@ -33,44 +28,54 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t file_chunk = 64 * 1024; // buffered path: bytes read from a file at once
+constexpr std::size_t max_iov = 16;
+constexpr std::uint64_t max_sendfile = 1u << 30;
 constexpr auto linger_time = std::chrono::seconds(2);
 constexpr int max_sync_depth = 16;
 
 } // namespace
 
-session::session(server& owner, asio::ip::tcp::socket socket, std::size_t listener)
-    : server_(owner), socket_(std::move(socket)), fd_(socket_.native_handle()),
-      listener_(listener) {
+session_base::session_base(server& owner) : server_(owner) {
     registry_position_ = server_.register_session(this);
 }
 
-session::~session() {
+session_base::~session_base() {
     server_.unregister_session(registry_position_);
 }
 
-void session::start() {
+template <class Stream>
+session<Stream>::session(server& owner, Stream stream, std::size_t listener)
+    : session_base(owner), stream_(std::move(stream)), listener_(listener),
+      site_(owner.default_site(listener)) {}
+
+template <class Stream>
+void session<Stream>::start() {
     boost::system::error_code ec;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-    socket_.native_non_blocking(true, ec);
-    auto remote = socket_.remote_endpoint(ec);
-    if (!ec)
-        client_address_ = remote.address().to_string();
-    else
-        client_address_.assign(1, '-'); // not = "-": GCC 12 warns falsely (PR 105651)
+    stream_.start(ec);
+    client_address_ = stream_.peer_address();
     deadline_ = clock::now() + server_.limits().header_timeout;
     do_read();
 }
 
-void session::do_read() {
+template <class Stream>
+void session<Stream>::fail(failure_kind kind, const boost::system::error_code& ec) {
+    server_.failures().report(kind, ec, server_.site(site_).config->name, client_address_);
+    close_now();
+}
+
+template <class Stream>
+void session<Stream>::do_read() {
     if (phase_ == phase::closed || read_pending_)
         return;
     read_pending_ = true;
-    socket_.async_read_some(buffer_.prepare(read_chunk),
-                            [self = shared_from_this()](boost::system::error_code ec,
-                                                        std::size_t n) { self->on_read(ec, n); });
+    stream_.async_read_some(
+        buffer_.prepare(read_chunk),
+        [self = self()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
-void session::on_read(boost::system::error_code ec, std::size_t bytes) {
+template <class Stream>
+void session<Stream>::on_read(boost::system::error_code ec, std::size_t bytes) {
     read_pending_ = false;
     if (phase_ == phase::closed)
         return;
@@ -79,8 +84,9 @@ void session::on_read(boost::system::error_code ec, std::size_t bytes) {
         return;
     }
     if (ec) {
-        // EOF or reset from the peer; a timeout closed the socket; nothing to answer.
-        close_now();
+        // EOF or reset from the peer, a timeout closed the stream (all benign), or a real
+        // read error: nothing to answer.
+        fail(failure_kind::peer_read, ec);
         return;
     }
     buffer_.commit(bytes);
@@ -93,7 +99,8 @@ void session::on_read(boost::system::error_code ec, std::size_t bytes) {
     parse();
 }
 
-void session::parse() {
+template <class Stream>
+void session<Stream>::parse() {
     if (!parser_) {
         parser_.emplace(server_.limits());
         request_time_ = std::chrono::system_clock::now();
@@ -135,31 +142,17 @@ void session::parse() {
     do_read();
 }
 
-void session::handle_request() {
+template <class Stream>
+void session<Stream>::handle_request() {
     auto& head = parser_->head();
     ++requests_;
     phase_ = phase::writing;
 
-    // Which host: the authority of an absolute-form target wins over the Host header.
-    std::string_view target = head.target;
-    std::string_view authority;
-    std::string_view origin_form = target;
-    bool absolute = split_absolute_target(target, authority, origin_form);
-    std::string host;
-    if (absolute) {
-        auto normalized = normalize_host(authority);
-        if (!normalized)
-            return respond_error(400);
-        host = std::move(*normalized);
-    } else if (head.host_seen) {
-        auto normalized = normalize_host(head.host);
-        if (!normalized)
-            return respond_error(400);
-        host = std::move(*normalized);
-    } else if (head.version >= 11) {
-        return respond_error(400); // HTTP/1.1 requires Host (RFC 9112 §3.2)
-    }
-    site_ = server_.lookup_site(listener_, host);
+    const auto decision =
+        route(server_.vhosts(listener_), server_.config().server.health_path, head);
+    site_ = decision.site;
+    if (decision.close)
+        return respond_error(decision.status);
 
     if (head.version >= 11)
         keep_alive_ = keep_alive_ && !head.connection_close;
@@ -168,49 +161,37 @@ void session::handle_request() {
     if (requests_ >= server_.limits().max_keepalive_requests || server_.draining())
         keep_alive_ = false;
 
-    if (origin_form.empty() || (origin_form.front() != '/' && origin_form.front() != '?'))
-        return respond_error(400); // "*" and other forms mean nothing for a file server
-    auto query_pos = origin_form.find('?');
-    std::string_view path = origin_form.substr(0, query_pos);
-    std::string_view query = query_pos == std::string_view::npos
-                                 ? std::string_view()
-                                 : origin_form.substr(query_pos + 1);
-    if (path.empty())
-        path = "/";
-
-    bool head_request = head.method == bhttp::verb::head;
-    if (head.method != bhttp::verb::get && !head_request) {
+    switch (decision.kind) {
+    case route_kind::error: {
         response r;
-        r.status = 405;
+        r.status = decision.status;
         r.use_error_page = true;
-        r.set_header("Allow", "GET, HEAD");
-        return respond(std::move(r), site_, head_request);
+        if (decision.allow_header)
+            r.set_header("Allow", "GET, HEAD");
+        return respond(std::move(r), site_, decision.head);
     }
-
-    const auto& health_path = server_.config().server.health_path;
-    if (!health_path.empty() && path.size() >= health_path.size() &&
-        path.compare(0, health_path.size(), health_path) == 0) {
-        auto rest = path.substr(health_path.size());
-        if (rest.empty() || rest == "/")
-            return respond(server_.health_response(false), site_, head_request);
-        if (rest == "/detailed")
-            return respond(server_.health_response(true), site_, head_request);
+    case route_kind::health:
+    case route_kind::health_detailed:
+        return respond(server_.health_response(decision.kind == route_kind::health_detailed), site_,
+                       decision.head);
+    case route_kind::static_files:
+        break;
     }
-
     files::request_info info;
-    info.head = head_request;
-    info.raw_path = path;
-    info.query = query;
+    info.head = decision.head;
+    info.raw_path = decision.path;
+    info.query = decision.query;
     info.if_none_match = head.if_none_match;
     info.if_modified_since = head.if_modified_since;
     info.if_match = head.if_match;
     info.if_unmodified_since = head.if_unmodified_since;
     info.range = head.range;
     info.if_range = head.if_range;
-    respond(server_.site(site_).files->handle(info), site_, head_request);
+    respond(server_.site(site_).files->handle(info), site_, decision.head);
 }
 
-void session::respond_error(unsigned status) {
+template <class Stream>
+void session<Stream>::respond_error(unsigned status) {
     // Framing is in doubt after a malformed request: answer and close.
     keep_alive_ = false;
     phase_ = phase::writing;
@@ -223,52 +204,21 @@ void session::respond_error(unsigned status) {
     respond(std::move(r), site_, head);
 }
 
-void session::respond(response&& r, std::size_t site_index, bool head) {
+template <class Stream>
+void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
     auto& site = server_.site(site_index);
     ++site.requests;
     status_ = r.status;
-    if (r.use_error_page && r.body.empty()) {
-        auto page = site.error_pages.find(r.status);
-        body_piece piece;
-        piece.bytes = page != site.error_pages.end() ? page->second : builtin_error_page(r.status);
-        r.body.push_back(std::move(piece));
-        r.set_header("Content-Type", "text/html; charset=utf-8");
-    }
-
-    out_head_.clear();
-    auto out = std::back_inserter(out_head_);
-    fmt::format_to(out, "HTTP/1.1 {} {}\r\n", r.status, reason_phrase(r.status));
-    out_head_ += server_.date_header();
-    out_head_ += server_.server_header();
-    bool has_length = false;
-    for (const auto& [name, value] : r.headers) {
-        if (iequals(name, "content-length"))
-            has_length = true;
-        bool overridden = false;
-        for (const auto& own : site.header_names)
-            if (iequals(name, own)) {
-                overridden = true;
-                break;
-            }
-        if (overridden)
-            continue;
-        out_head_ += name;
-        out_head_ += ": ";
-        out_head_ += value;
-        out_head_ += "\r\n";
-    }
-    out_head_ += site.header_block;
-    std::uint64_t length = r.content_length();
-    bool bodiless_status = r.status == 304 || r.status == 204;
-    if (!has_length && !bodiless_status)
-        fmt::format_to(out, "Content-Length: {}\r\n", length);
-    out_head_ += keep_alive_ ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-
-    if (head || bodiless_status) {
+    apply_error_page(r, site.error_pages);
+    head_context context;
+    context.date_line = server_.date_header();
+    context.server_line = server_.server_header();
+    context.site_block = site.header_block;
+    context.site_names = &site.header_names;
+    context.keep_alive = keep_alive_;
+    body_bytes_ = serialize_head(out_head_, r, context, head);
+    if (body_bytes_ == 0)
         r.body.clear();
-        length = 0;
-    }
-    body_bytes_ = length;
     out_body_ = std::move(r.body);
     out_head_sent_ = 0;
     piece_ = 0;
@@ -276,146 +226,180 @@ void session::respond(response&& r, std::size_t site_index, bool head) {
     do_write();
 }
 
-void session::do_write() {
-    if (phase_ == phase::closed)
-        return;
+template <class Stream>
+void session<Stream>::do_write() {
+    while (phase_ != phase::closed) {
+        while (piece_ < out_body_.size() && piece_sent_ == 0 && out_body_[piece_].size() == 0)
+            ++piece_; // nothing to send for an empty piece
+        const bool head_left = out_head_sent_ < out_head_.size();
+        if (!head_left && piece_ >= out_body_.size()) {
+            on_written();
+            return;
+        }
+        const bool file_next = !head_left && out_body_[piece_].file;
+        const bool ok =
+            file_next && stream_.can_send_file() ? write_file_zero_copy() : write_gathered();
+        if (!ok)
+            return;
+    }
+}
+
+template <class Stream>
+bool session<Stream>::write_gathered() {
+    // Gather the rest of the head and every in-memory piece up to the next file; on the
+    // buffered path the current file piece's chunk joins them.
+    iovec iov[max_iov];
+    std::size_t count = 0;
+    std::size_t total = 0;
+    auto add = [&](char* data, std::size_t size) {
+        iov[count].iov_base = data;
+        iov[count].iov_len = size;
+        ++count;
+        total += size;
+    };
+    if (out_head_sent_ < out_head_.size())
+        add(out_head_.data() + out_head_sent_, out_head_.size() - out_head_sent_);
+    std::size_t p = piece_;
+    bool more_file = false; // the gathered chunk is not the end of its file piece
+    for (; p < out_body_.size() && count < max_iov; ++p) {
+        auto& piece = out_body_[p];
+        const std::uint64_t offset = p == piece_ ? piece_sent_ : 0;
+        if (!piece.file) {
+            if (piece.bytes.size() > offset)
+                add(piece.bytes.data() + offset, piece.bytes.size() - offset);
+            continue;
+        }
+        if (stream_.can_send_file() || p != piece_)
+            break; // sent by send_file, or its chunk is read once the pieces before it are out
+        if (chunk_sent_ >= chunk_.size() && !fill_chunk())
+            return false;
+        add(chunk_.data() + chunk_sent_, chunk_.size() - chunk_sent_);
+        more_file = piece_sent_ + (chunk_.size() - chunk_sent_) < piece.length;
+        ++p;
+        break;
+    }
+    boost::system::error_code ec;
+    const std::size_t n = count > 0 ? stream_.write_some(iov, static_cast<int>(count),
+                                                         more_file || p < out_body_.size(), ec)
+                                    : 0;
+    if (ec) {
+        on_write_error(ec);
+        return false;
+    }
+    // Account for what went out, in order: head, memory pieces, the file chunk.
+    std::uint64_t sent = n;
+    const auto head_take = std::min<std::uint64_t>(sent, out_head_.size() - out_head_sent_);
+    out_head_sent_ += head_take;
+    sent -= head_take;
+    while (sent > 0 && piece_ < out_body_.size()) {
+        auto& piece = out_body_[piece_];
+        const std::uint64_t left = piece.size() - piece_sent_;
+        const std::uint64_t take = std::min(sent, left);
+        if (piece.file)
+            chunk_sent_ += take; // only the chunk of this piece was gathered
+        piece_sent_ += take;
+        sent -= take;
+        if (piece_sent_ < piece.size())
+            break;
+        ++piece_;
+        piece_sent_ = 0;
+    }
+    if (n < total) {
+        wait_writable(); // partial write: the stream cannot take more now
+        return false;
+    }
+    return true;
+}
+
+template <class Stream>
+bool session<Stream>::fill_chunk() {
+    auto& piece = out_body_[piece_];
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(piece.length - piece_sent_, file_chunk));
+    chunk_.resize(want);
+    chunk_sent_ = 0;
     for (;;) {
-        bool head_left = out_head_sent_ < out_head_.size();
-        bool memory_next = piece_ < out_body_.size() && !out_body_[piece_].file;
-        if (head_left || memory_next) {
-            // Gather the rest of the head and every in-memory piece up to the next file.
-            iovec iov[16];
-            int count = 0;
-            if (head_left) {
-                iov[count].iov_base = out_head_.data() + out_head_sent_;
-                iov[count].iov_len = out_head_.size() - out_head_sent_;
-                ++count;
-            }
-            std::size_t p = piece_;
-            std::uint64_t offset = piece_sent_;
-            for (; p < out_body_.size() && !out_body_[p].file && count < 16; ++p) {
-                auto& bytes = out_body_[p].bytes;
-                if (bytes.size() > offset) {
-                    iov[count].iov_base = bytes.data() + offset;
-                    iov[count].iov_len = bytes.size() - offset;
-                    ++count;
-                }
-                offset = 0;
-            }
-            msghdr msg{};
-            msg.msg_iov = iov;
-            msg.msg_iovlen = static_cast<std::size_t>(count);
-            int flags = MSG_NOSIGNAL;
-            if (p < out_body_.size())
-                flags |= MSG_MORE; // a file follows: let the kernel coalesce
-            ssize_t n = count > 0 ? ::sendmsg(fd_, &msg, flags) : 0;
-            if (n < 0) {
-                if (after_write_error())
-                    continue;
-                return;
-            }
-            auto sent = static_cast<std::uint64_t>(n);
-            if (head_left) {
-                auto take = std::min<std::uint64_t>(sent, out_head_.size() - out_head_sent_);
-                out_head_sent_ += take;
-                sent -= take;
-            }
-            while (piece_ < out_body_.size() && !out_body_[piece_].file) {
-                auto left = out_body_[piece_].bytes.size() - piece_sent_;
-                if (sent >= left) {
-                    sent -= left;
-                    ++piece_;
-                    piece_sent_ = 0;
-                } else {
-                    piece_sent_ += sent;
-                    break;
-                }
-            }
-            if (out_head_sent_ < out_head_.size() ||
-                (piece_ < out_body_.size() && !out_body_[piece_].file && piece_sent_ > 0))
-                return wait_writable(); // partial write: the socket buffer is full
-            continue;
+        const ssize_t n = ::pread(piece.file->fd(), chunk_.data(), want,
+                                  static_cast<off_t>(piece.offset + piece_sent_));
+        if (n > 0) {
+            chunk_.resize(static_cast<std::size_t>(n));
+            return true;
         }
-        if (piece_ < out_body_.size()) {
-            auto& piece = out_body_[piece_];
-            off_t offset = static_cast<off_t>(piece.offset + piece_sent_);
-            auto left = piece.length - piece_sent_;
-            auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30));
-            ssize_t n = ::sendfile(fd_, piece.file->fd(), &offset, chunk);
-            if (n < 0) {
-                if (after_write_error())
-                    continue;
-                return;
-            }
-            if (n == 0) {
-                // The file shrank under us: the promised length cannot be delivered.
-                spdlog::warn("file shrank while being sent; closing the connection");
-                close_now();
-                return;
-            }
-            piece_sent_ += static_cast<std::uint64_t>(n);
-            if (piece_sent_ >= piece.length) {
-                ++piece_;
-                piece_sent_ = 0;
-            }
+        if (n < 0 && errno == EINTR)
             continue;
-        }
-        on_written();
-        return;
+        chunk_.clear();
+        if (n == 0) // the promised length cannot be delivered
+            fail(failure_kind::file_shrank, asio::error::eof);
+        else
+            fail(failure_kind::file_read, {errno, boost::system::system_category()});
+        return false;
     }
 }
 
-bool session::after_write_error() {
-    if (errno == EINTR)
-        return true;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        wait_writable(); // the socket buffer is full: resume when it drains
+template <class Stream>
+bool session<Stream>::write_file_zero_copy() {
+    auto& piece = out_body_[piece_];
+    const auto chunk =
+        static_cast<std::size_t>(std::min<std::uint64_t>(piece.length - piece_sent_, max_sendfile));
+    boost::system::error_code ec;
+    const auto n = stream_.send_file(piece.file->fd(), piece.offset + piece_sent_, chunk, ec);
+    if (ec) {
+        on_write_error(ec);
+        return false;
+    }
+    if (n == 0) {
+        // The file shrank under us: the promised length cannot be delivered.
+        fail(failure_kind::file_shrank, asio::error::eof);
+        return false;
+    }
+    piece_sent_ += n;
+    if (piece_sent_ >= piece.length) {
+        ++piece_;
+        piece_sent_ = 0;
+    }
+    return true;
+}
+
+template <class Stream>
+void session<Stream>::on_write_error(const boost::system::error_code& ec) {
+    if (ec == asio::error::would_block)
+        wait_writable(); // the stream cannot take more: resume when it drains
     else
-        close_now(); // the peer is gone
-    return false;
+        fail(failure_kind::peer_write, ec);
 }
 
-void session::wait_writable() {
+template <class Stream>
+void session<Stream>::wait_writable() {
     deadline_ = clock::now() + server_.limits().send_timeout;
-    socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                       [self = shared_from_this()](boost::system::error_code ec) {
-                           if (ec) {
-                               self->close_now();
-                               return;
-                           }
-                           self->do_write();
-                       });
+    stream_.async_wait_writable([self = self()](boost::system::error_code ec) {
+        if (self->phase_ == phase::closed)
+            return;
+        if (ec) {
+            self->fail(failure_kind::peer_write, ec);
+            return;
+        }
+        self->do_write();
+    });
 }
 
-void session::on_written() {
-    auto& site = server_.site(site_);
-    if (status_ >= 500 && parser_) {
-        // Server-side failures belong in the error log (and the journal, under BWS_SITE).
-        log::site_scope scope(site.config->name);
-        spdlog::error("{} {} {} -> {}", client_address_, parser_->head().method_string,
-                      parser_->head().target, status_);
-    }
-    if (site.access_log && parser_) {
-        const auto& head = parser_->head();
-        log::access_record record;
-        record.time = request_time_;
-        record.site = site.config->name;
-        record.client_address = client_address_;
-        record.method = head.method_string;
-        record.target = head.target;
-        record.version_major = static_cast<unsigned>(head.version / 10);
-        record.version_minor = static_cast<unsigned>(head.version % 10);
-        record.status = status_;
-        record.bytes_sent = body_bytes_;
-        record.duration =
+template <class Stream>
+void session<Stream>::on_written() {
+    if (parser_) {
+        finished_request request;
+        request.time = request_time_;
+        request.duration =
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - request_start_);
-        record.user_agent = head.user_agent;
-        record.referer = head.referer;
-        auto id = server_.next_request_id();
-        record.request_id = id;
-        site.access_log->write(record);
+        request.client_address = client_address_;
+        request.status = status_;
+        request.body_bytes = body_bytes_;
+        log_finished_request(server_, server_.site(site_), parser_->head(), request);
     }
     out_body_.clear();
+    if (!chunk_.empty() || chunk_.capacity() > 0) {
+        // Idle connections keep no file buffer.
+        chunk_ = {};
+        chunk_sent_ = 0;
+    }
     parser_.reset();
     if (!keep_alive_) {
         linger();
@@ -432,7 +416,7 @@ void session::on_written() {
         // Pipelined requests are already buffered: answer them in order.
         if (++sync_depth_ > max_sync_depth) {
             sync_depth_ = 0;
-            asio::post(socket_.get_executor(), [self = shared_from_this()] { self->parse(); });
+            asio::post(stream_.get_executor(), [self = self()] { self->parse(); });
             return;
         }
         parse();
@@ -443,13 +427,14 @@ void session::on_written() {
     do_read();
 }
 
-void session::linger() {
+template <class Stream>
+void session<Stream>::linger() {
     // Half-close and drain what the client still sends, so a request already in flight
     // does not turn our close into a connection reset that destroys the response.
     phase_ = phase::lingering;
     deadline_ = clock::now() + linger_time;
     boost::system::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    stream_.shutdown_send(ec);
     if (ec) {
         close_now();
         return;
@@ -457,10 +442,11 @@ void session::linger() {
     linger_read();
 }
 
-void session::linger_read() {
+template <class Stream>
+void session<Stream>::linger_read() {
     buffer_.clear();
-    socket_.async_read_some(buffer_.prepare(read_chunk),
-                            [self = shared_from_this()](boost::system::error_code e, std::size_t) {
+    stream_.async_read_some(buffer_.prepare(read_chunk),
+                            [self = self()](boost::system::error_code e, std::size_t) {
                                 if (e || self->phase_ == phase::closed) {
                                     self->close_now();
                                     return;
@@ -469,15 +455,17 @@ void session::linger_read() {
                             });
 }
 
-void session::close_now() {
+template <class Stream>
+void session<Stream>::close_now() {
     if (phase_ == phase::closed)
         return;
     phase_ = phase::closed;
     boost::system::error_code ec;
-    socket_.close(ec);
+    stream_.close(ec);
 }
 
-void session::on_deadline() {
+template <class Stream>
+void session<Stream>::on_deadline() {
     switch (phase_) {
     case phase::idle:
     case phase::lingering:
@@ -487,7 +475,7 @@ void session::on_deadline() {
     case phase::reading: {
         // Headers (or a body) did not arrive in time: stop reading, answer 408, close.
         boost::system::error_code ec;
-        socket_.cancel(ec);
+        stream_.cancel(ec);
         respond_error(408);
         break;
     }
@@ -496,11 +484,14 @@ void session::on_deadline() {
     }
 }
 
-void session::on_drain(bool close_idle) {
+template <class Stream>
+void session<Stream>::on_drain(bool close_idle) {
     // A reload keeps idle keep-alive connections: their next request is answered, with
     // Connection: close, so a client never meets a close it could race with. A stop closes them.
     if (close_idle && phase_ == phase::idle && buffer_.size() == 0)
         close_now();
 }
+
+template class session<plain_stream>;
 
 } // namespace bws::http

@@ -1,16 +1,32 @@
-// One client connection: reads requests with limits, routes them to a site and handler, writes
-// responses (files with sendfile), keeps the connection alive or closes it gracefully.
+// One client connection over any stream: reads requests with limits, routes them, writes the
+// responses, keeps the connection alive or closes it gracefully.
+//
+// Why a template over a stream type (Beast's advanced_server_flex idea without its CRTP base):
+// the request/response logic is written once and the stream is a member, not a pointer, so the
+// plain-TCP path keeps its direct system calls with no virtual call, extra allocation or
+// handler hop, and a TLS stream is one more type plus one explicit instantiation. A `Stream`
+// provides (see plain_stream.hpp for the reference implementation):
+//   executor_type get_executor();
+//   void start(error_code&);                      per-connection setup
+//   std::string peer_address() const;             "-" when unknown
+//   void async_read_some(mutable_buffer, void(error_code, size_t));
+//   size_t write_some(const iovec*, int count, bool more, error_code&);   non-blocking,
+//                                                  would_block when it cannot take anything
+//   void async_wait_writable(void(error_code));   completes when write_some can progress
+//   bool can_send_file() const;                   false: the session preads file slices
+//   size_t send_file(int fd, uint64_t offset, size_t count, error_code&); (if it can)
+//   void cancel(error_code&); void shutdown_send(error_code&); void close(error_code&);
 #pragma once
 
+#include "http/plain_stream.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
-#include "http/server.hpp"
+#include "http/router.hpp"
+#include "http/session_base.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,27 +34,24 @@
 
 namespace bws::http {
 
-class session : public std::enable_shared_from_this<session> {
-public:
-    using clock = std::chrono::steady_clock;
+enum class failure_kind;
 
-    session(server& owner, boost::asio::ip::tcp::socket socket, std::size_t listener);
-    ~session();
-    session(const session&) = delete;
-    session& operator=(const session&) = delete;
+template <class Stream>
+class session final : public session_base {
+public:
+    session(server& owner, Stream stream, std::size_t listener);
 
     void start();
-    clock::time_point deadline() const { return deadline_; }
-    // The deadline of the current phase passed (called by the server's sweep).
-    void on_deadline();
-    // The server started draining; `close_idle` when it is stopping rather than reloading.
-    void on_drain(bool close_idle);
-    // Closes the connection now (fast stop).
-    void close() { close_now(); }
+    void on_deadline() override;
+    void on_drain(bool close_idle) override;
+    void close() override { close_now(); }
 
 private:
     enum class phase { idle, reading, writing, lingering, closed };
 
+    std::shared_ptr<session> self() {
+        return std::static_pointer_cast<session>(shared_from_this());
+    }
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t bytes);
     void parse();
@@ -46,24 +59,27 @@ private:
     void respond(response&& r, std::size_t site_index, bool head);
     void respond_error(unsigned status);
     void do_write();
+    // One gathered write of the head and in-memory pieces (and, on the buffered path, the
+    // current file chunk). False when the write loop must stop (waiting or closed).
+    bool write_gathered();
+    // One sendfile of the current file piece; false when the loop must stop.
+    bool write_file_zero_copy();
+    // Reads the next slice of the current file piece into chunk_; false on failure (closed).
+    bool fill_chunk();
+    // After a failed write: waits for writability (would_block) or reports and closes.
+    void on_write_error(const boost::system::error_code& ec);
+    void fail(failure_kind kind, const boost::system::error_code& ec);
     void wait_writable();
-    // After a failed write (errno set): true to retry at once; otherwise it has either
-    // arranged to resume when the socket is writable or closed the connection.
-    bool after_write_error();
     void on_written();
     void linger();
     void linger_read();
     void close_now();
 
-    server& server_;
-    boost::asio::ip::tcp::socket socket_;
-    int fd_;
+    Stream stream_;
     std::size_t listener_;
-    std::list<session*>::iterator registry_position_;
     boost::beast::flat_buffer buffer_;
     std::optional<request_parser> parser_;
     phase phase_ = phase::idle;
-    clock::time_point deadline_;
     std::size_t requests_ = 0;
     bool keep_alive_ = true;
     bool read_pending_ = false;
@@ -75,6 +91,9 @@ private:
     std::vector<body_piece> out_body_;
     std::size_t piece_ = 0;
     std::uint64_t piece_sent_ = 0;
+    // Buffered path only: a slice of the current file piece, read but not yet all written.
+    std::vector<char> chunk_;
+    std::size_t chunk_sent_ = 0;
 
     // What the access log needs of the current request.
     std::string client_address_;
@@ -84,5 +103,7 @@ private:
     unsigned status_ = 0;
     std::uint64_t body_bytes_ = 0;
 };
+
+extern template class session<plain_stream>;
 
 } // namespace bws::http

@@ -16,6 +16,7 @@ public:
     // `site` is an index into the caller's site array.
     void add_name(std::string_view normalized_name, std::size_t site);
     void set_default(std::size_t site) { default_site_ = site; }
+    std::size_t default_site() const { return default_site_; }
 
     // `host` is already normalised (normalize_host); empty means "no Host" (HTTP/1.0).
     std::size_t lookup(std::string_view host) const;

@@ -22,21 +22,33 @@ void failure_report::set_report_fd(int fd) {
 }
 
 void failure_report::dropped(std::uint64_t lines, int error) {
-    std::lock_guard lock(mutex_);
-    total_ += lines;
-    unreported_ += lines;
-    failing_ = true;
-    last_error_ = error;
-    const auto now = clock::now();
-    if (reported_once_ && now - last_report_ < interval_)
+    {
+        std::lock_guard lock(mutex_);
+        failing_ = true;
+        last_error_ = error;
+    }
+    std::uint64_t unreported = 0;
+    if (!admit(lines, unreported))
         return;
+    std::lock_guard lock(mutex_);
     emit(fmt::format("cannot write {}: {}; {} line(s) dropped (reported at most every {}s; "
                      "retrying)",
-                     what_, std::strerror(error), unreported_,
+                     what_, std::strerror(error), unreported,
                      std::chrono::duration_cast<std::chrono::seconds>(interval_).count()));
+}
+
+bool failure_report::admit(std::uint64_t n, std::uint64_t& unreported) {
+    std::lock_guard lock(mutex_);
+    total_ += n;
+    unreported_ += n;
+    const auto now = clock::now();
+    if (reported_once_ && now - last_report_ < interval_)
+        return false;
+    unreported = unreported_;
     unreported_ = 0;
     last_report_ = now;
     reported_once_ = true;
+    return true;
 }
 
 void failure_report::succeeded() {

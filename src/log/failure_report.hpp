@@ -19,6 +19,10 @@ public:
 
     // `lines` lines could not be written because of `error` (an errno value).
     void dropped(std::uint64_t lines, int error);
+    // For callers that write their own report (the HTTP failure funnel, through spdlog): counts
+    // `n` failures and returns true when a report is due under the same interval, with
+    // `unreported` set to the failures counted since the last report (this one included).
+    bool admit(std::uint64_t n, std::uint64_t& unreported);
     // A write succeeded; reports the recovery once the interval allows it.
     void succeeded();
 

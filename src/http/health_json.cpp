@@ -1,0 +1,43 @@
+// /health and /health/detailed bodies (see health_json.hpp).
+#include "http/health_json.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace bws::http {
+
+std::string basic_health_json(std::int64_t uptime_seconds, long pid) {
+    return fmt::format(R"({{"status":"healthy","version":"{}","uptime_seconds":{},"pid":{}}})"
+                       "\n",
+                       BWS_VERSION, uptime_seconds, pid);
+}
+
+std::string detailed_health_json(const boost::json::object* master, const worker_health& worker) {
+    boost::json::object object;
+    if (master != nullptr)
+        object = *master;
+    object["status"] = "healthy";
+    object["version"] = BWS_VERSION;
+    if (!object.contains("uptime_seconds"))
+        object["uptime_seconds"] = worker.uptime_seconds;
+    if (!object.contains("generation"))
+        object["generation"] = worker.generation;
+    // The master's counters (in "requests") lag by up to a heartbeat; this worker's own are
+    // exact.
+    boost::json::object requests;
+    for (const auto& [site, count] : worker.requests)
+        requests[site] = count;
+    boost::json::object failures;
+    for (const auto& [category, count] : worker.failures)
+        failures[category] = count;
+    object["served_by"] = boost::json::object{{"pid", worker.pid},
+                                              {"generation", worker.generation},
+                                              {"connections", worker.connections},
+                                              {"requests", std::move(requests)},
+                                              {"failures", std::move(failures)}};
+    auto out = boost::json::serialize(object);
+    out += '\n';
+    return out;
+}
+
+} // namespace bws::http

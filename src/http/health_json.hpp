@@ -1,0 +1,36 @@
+// The bodies of /health and /health/detailed, built from facts the server gathers, so their
+// shape can be tested without a server.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace boost::json {
+class object;
+} // namespace boost::json
+
+namespace bws::http {
+
+// {"status":"healthy","version":...,"uptime_seconds":...,"pid":...} and a newline.
+std::string basic_health_json(std::int64_t uptime_seconds, long pid);
+
+// What this worker knows for /health/detailed.
+struct worker_health {
+    std::int64_t uptime_seconds = 0;
+    long pid = 0;
+    unsigned generation = 0;
+    std::size_t connections = 0;
+    std::vector<std::pair<std::string, std::uint64_t>> requests; // site -> requests, exact
+    std::map<std::string, std::uint64_t> failures;               // failure_funnel::counts()
+};
+
+// The master's view (`master`, may be null) with status and version set, uptime and generation
+// filled in when the master did not give them, and this worker's own facts under "served_by"
+// ({"pid","generation","connections","requests":{site:n},"failures":{category:n}}); a newline
+// ends it.
+std::string detailed_health_json(const boost::json::object* master, const worker_health& worker);
+
+} // namespace bws::http

@@ -1,0 +1,71 @@
+// Plain-TCP stream (see plain_stream.hpp): the system calls behind write_some and send_file.
+#include "http/plain_stream.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <cerrno>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+namespace bws::http {
+
+namespace {
+
+// EINTR is retried by the callers; EAGAIN becomes would_block.
+boost::system::error_code last_error() {
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return boost::asio::error::would_block;
+    return {errno, boost::system::system_category()};
+}
+
+} // namespace
+
+void plain_stream::start(boost::system::error_code& ec) {
+    socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    socket_.native_non_blocking(true, ec);
+}
+
+std::string plain_stream::peer_address() const {
+    boost::system::error_code ec;
+    auto remote = socket_.remote_endpoint(ec);
+    if (ec)
+        return std::string(1, '-'); // not "-": GCC 12 warns falsely (PR 105651)
+    return remote.address().to_string();
+}
+
+std::size_t plain_stream::write_some(const iovec* iov, int count, bool more,
+                                     boost::system::error_code& ec) {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+    for (;;) {
+        const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, flags);
+        if (n >= 0) {
+            ec = {};
+            return static_cast<std::size_t>(n);
+        }
+        if (errno != EINTR) {
+            ec = last_error();
+            return 0;
+        }
+    }
+}
+
+std::size_t plain_stream::send_file(int file_fd, std::uint64_t offset, std::size_t count,
+                                    boost::system::error_code& ec) {
+    auto position = static_cast<off_t>(offset);
+    for (;;) {
+        const ssize_t n = ::sendfile(socket_.native_handle(), file_fd, &position, count);
+        if (n >= 0) {
+            ec = {};
+            return static_cast<std::size_t>(n);
+        }
+        if (errno != EINTR) {
+            ec = last_error();
+            return 0;
+        }
+    }
+}
+
+} // namespace bws::http

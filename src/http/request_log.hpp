@@ -1,0 +1,27 @@
+// The lines a finished request leaves behind: the error log for 5xx answers and the site's
+// access log. Not a template, so every session type shares one copy.
+#pragma once
+
+#include "http/request_parser.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace bws::http {
+
+class server;
+struct site_runtime;
+
+struct finished_request {
+    std::chrono::system_clock::time_point time; // when the request began
+    std::chrono::microseconds duration{};       // first byte to last byte written
+    std::string_view client_address;
+    unsigned status = 0;
+    std::uint64_t body_bytes = 0;
+};
+
+void log_finished_request(server& owner, site_runtime& site, const request_head& head,
+                          const finished_request& request);
+
+} // namespace bws::http

@@ -1,0 +1,88 @@
+// Routing (see router.hpp): Host/authority check, vhost lookup, target form, method, then the
+// health endpoint before the static files, in the order the checks were always made.
+#include "http/router.hpp"
+
+#include "http/host.hpp"
+
+namespace bws::http {
+
+namespace {
+
+route_decision error(std::size_t site, unsigned status, bool close) {
+    route_decision d;
+    d.kind = route_kind::error;
+    d.site = site;
+    d.status = status;
+    d.close = close;
+    return d;
+}
+
+} // namespace
+
+route_decision route(const vhost_table& vhosts, std::string_view health_path,
+                     const request_head& head) {
+    namespace bhttp = boost::beast::http;
+    const bool head_request = head.method == bhttp::verb::head;
+
+    // Which host: the authority of an absolute-form target wins over the Host header.
+    std::string_view authority;
+    std::string_view origin_form = head.target;
+    std::string host;
+    const bool absolute = split_absolute_target(head.target, authority, origin_form);
+    if (absolute || head.host_seen) {
+        auto normalized = normalize_host(absolute ? authority : std::string_view(head.host));
+        if (!normalized) {
+            auto d = error(vhosts.default_site(), 400, true);
+            d.head = head_request;
+            return d;
+        }
+        host = std::move(*normalized);
+    } else if (head.version >= 11) {
+        // HTTP/1.1 requires Host (RFC 9112 §3.2).
+        auto d = error(vhosts.default_site(), 400, true);
+        d.head = head_request;
+        return d;
+    }
+    const std::size_t site = vhosts.lookup(host);
+
+    if (origin_form.empty() || (origin_form.front() != '/' && origin_form.front() != '?')) {
+        // "*" and other forms mean nothing for a file server.
+        auto d = error(site, 400, true);
+        d.head = head_request;
+        return d;
+    }
+
+    route_decision d;
+    d.site = site;
+    d.head = head_request;
+    const auto query_pos = origin_form.find('?');
+    d.path = origin_form.substr(0, query_pos);
+    if (query_pos != std::string_view::npos)
+        d.query = origin_form.substr(query_pos + 1);
+    if (d.path.empty())
+        d.path = "/";
+
+    if (head.method != bhttp::verb::get && !head_request) {
+        d.kind = route_kind::error;
+        d.status = 405;
+        d.allow_header = true;
+        return d;
+    }
+
+    if (!health_path.empty() && d.path.size() >= health_path.size() &&
+        d.path.compare(0, health_path.size(), health_path) == 0) {
+        const auto rest = d.path.substr(health_path.size());
+        if (rest.empty() || rest == "/") {
+            d.kind = route_kind::health;
+            return d;
+        }
+        if (rest == "/detailed") {
+            d.kind = route_kind::health_detailed;
+            return d;
+        }
+    }
+    d.kind = route_kind::static_files;
+    return d;
+}
+
+} // namespace bws::http

@@ -1,0 +1,38 @@
+// What the server sees of a session, whatever stream it runs over: its deadline, the sweep,
+// drain and stop calls, and its place in the server's registry.
+#pragma once
+
+#include <chrono>
+#include <list>
+#include <memory>
+
+namespace bws::http {
+
+class server;
+
+class session_base : public std::enable_shared_from_this<session_base> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    explicit session_base(server& owner);
+    virtual ~session_base();
+    session_base(const session_base&) = delete;
+    session_base& operator=(const session_base&) = delete;
+
+    clock::time_point deadline() const { return deadline_; }
+    // The deadline of the current phase passed (called by the server's sweep).
+    virtual void on_deadline() = 0;
+    // The server started draining; `close_idle` when it is stopping rather than reloading.
+    virtual void on_drain(bool close_idle) = 0;
+    // Closes the connection now (fast stop).
+    virtual void close() = 0;
+
+protected:
+    server& server_;
+    clock::time_point deadline_;
+
+private:
+    std::list<session_base*>::iterator registry_position_;
+};
+
+} // namespace bws::http

@@ -1,0 +1,151 @@
+// http::route: every decision it can make, from request heads built in the test.
+#include "http/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using bws::http::request_head;
+using bws::http::route;
+using bws::http::route_kind;
+using bws::http::vhost_table;
+using verb = boost::beast::http::verb;
+
+class Router : public ::testing::Test {
+protected:
+    void SetUp() override {
+        vhosts_.add_name("a.test", 1);
+        vhosts_.add_name("*.wild.test", 2);
+        vhosts_.set_default(3);
+    }
+    static request_head get(std::string target, std::string host = "a.test") {
+        request_head h;
+        h.method = verb::get;
+        h.method_string = "GET";
+        h.target = std::move(target);
+        h.host = std::move(host);
+        h.host_seen = !h.host.empty();
+        return h;
+    }
+    vhost_table vhosts_;
+};
+
+TEST_F(Router, HostHeaderPicksTheSiteAndPathAndQueryAreSplit) {
+    auto h = get("/dir/file.txt?x=1&y");
+    auto d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::static_files);
+    EXPECT_EQ(d.site, 1u);
+    EXPECT_EQ(d.path, "/dir/file.txt");
+    EXPECT_EQ(d.query, "x=1&y");
+    EXPECT_FALSE(d.head);
+    EXPECT_FALSE(d.close);
+
+    h = get("/x", "Deep.Wild.Test:8080");
+    EXPECT_EQ(route(vhosts_, "/health", h).site, 2u);
+    h = get("/x", "other.test");
+    EXPECT_EQ(route(vhosts_, "/health", h).site, 3u);
+}
+
+TEST_F(Router, QueryOnlyTargetMeansTheRoot) {
+    auto h = get("?q");
+    auto d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::static_files);
+    EXPECT_EQ(d.path, "/");
+    EXPECT_EQ(d.query, "q");
+}
+
+TEST_F(Router, AbsoluteFormAuthorityWinsOverHost) {
+    auto h = get("http://A.TEST:81/p?q", "other.test");
+    auto d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::static_files);
+    EXPECT_EQ(d.site, 1u);
+    EXPECT_EQ(d.path, "/p");
+    EXPECT_EQ(d.query, "q");
+
+    h = get("https://x.wild.test", "");
+    d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.site, 2u);
+    EXPECT_EQ(d.path, "/");
+}
+
+TEST_F(Router, MalformedAuthorityIs400OnTheDefaultSiteAndCloses) {
+    for (auto h : {get("/", "a..b"), get("http://a..b/", "a.test"), get("http:///", "a.test")}) {
+        auto d = route(vhosts_, "/health", h);
+        EXPECT_EQ(d.kind, route_kind::error) << h.target << " " << h.host;
+        EXPECT_EQ(d.status, 400u);
+        EXPECT_TRUE(d.close);
+        EXPECT_EQ(d.site, 3u);
+    }
+}
+
+TEST_F(Router, MissingHostIs400InHttp11ButFineInHttp10) {
+    auto h = get("/", "");
+    auto d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::error);
+    EXPECT_EQ(d.status, 400u);
+    EXPECT_TRUE(d.close);
+
+    h.version = 10;
+    d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::static_files);
+    EXPECT_EQ(d.site, 3u);
+}
+
+TEST_F(Router, TargetsThatAreNotOriginFormAre400OnTheirSite) {
+    for (const char* target : {"*", "a.test:80", "ftp://a.test/"}) {
+        auto h = get(target);
+        auto d = route(vhosts_, "/health", h);
+        EXPECT_EQ(d.kind, route_kind::error) << target;
+        EXPECT_EQ(d.status, 400u);
+        EXPECT_TRUE(d.close);
+        EXPECT_EQ(d.site, 1u);
+    }
+}
+
+TEST_F(Router, MethodsOtherThanGetAndHeadAre405WithAllow) {
+    auto h = get("/");
+    h.method = verb::post;
+    auto d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::error);
+    EXPECT_EQ(d.status, 405u);
+    EXPECT_TRUE(d.allow_header);
+    EXPECT_FALSE(d.close);
+    EXPECT_EQ(d.site, 1u);
+
+    h.method = verb::unknown;
+    h.method_string = "BREW";
+    EXPECT_EQ(route(vhosts_, "/health", h).status, 405u);
+}
+
+TEST_F(Router, HeadIsServedLikeGetWithoutABody) {
+    auto h = get("/f");
+    h.method = verb::head;
+    auto d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::static_files);
+    EXPECT_TRUE(d.head);
+
+    h.target = "*";
+    d = route(vhosts_, "/health", h);
+    EXPECT_EQ(d.kind, route_kind::error);
+    EXPECT_TRUE(d.head); // the 400 has no body either
+}
+
+TEST_F(Router, HealthPaths) {
+    EXPECT_EQ(route(vhosts_, "/health", get("/health")).kind, route_kind::health);
+    EXPECT_EQ(route(vhosts_, "/health", get("/health/")).kind, route_kind::health);
+    EXPECT_EQ(route(vhosts_, "/health", get("/health?x")).kind, route_kind::health);
+    EXPECT_EQ(route(vhosts_, "/health", get("/health/detailed")).kind, route_kind::health_detailed);
+    EXPECT_EQ(route(vhosts_, "/health", get("/healthz")).kind, route_kind::static_files);
+    EXPECT_EQ(route(vhosts_, "/health", get("/health/other")).kind, route_kind::static_files);
+    EXPECT_EQ(route(vhosts_, "/_status", get("/_status")).kind, route_kind::health);
+    // An empty health path turns the endpoint off.
+    EXPECT_EQ(route(vhosts_, "", get("/health")).kind, route_kind::static_files);
+    // The health endpoint answers on whichever site the Host names.
+    EXPECT_EQ(route(vhosts_, "/health", get("/health", "x.wild.test")).site, 2u);
+    // POST to the health path is still a 405.
+    auto h = get("/health");
+    h.method = verb::post;
+    EXPECT_EQ(route(vhosts_, "/health", h).status, 405u);
+}
+
+} // namespace
