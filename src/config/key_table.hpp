@@ -45,7 +45,10 @@ template <class T>
 std::vector<std::string_view>
 read_table(value_reader& in, const toml::table& t, std::string_view label,
            const std::vector<key_entry<T>>& keys, T& target, key_positions* where = nullptr) {
-    for (auto&& [k, v] : t) {
+    for (auto&& item : t) {
+        // Named references, not a structured binding: clang 14 cannot capture those in lambdas.
+        const toml::key& k = item.first;
+        const toml::node& v = item.second;
         const auto entry = std::find_if(keys.begin(), keys.end(),
                                         [&](const key_entry<T>& e) { return e.name == k.str(); });
         if (entry == keys.end()) {
