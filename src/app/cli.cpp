@@ -4,6 +4,7 @@
 
 #include "app/serve.hpp"
 #include "config/load.hpp"
+#include "config/port.hpp"
 #include "log/setup.hpp"
 
 #include <cstdio>
@@ -123,25 +124,13 @@ int config_check(const options& opts) {
                      file->c_str(), result.errors.size(), result.errors.size() == 1 ? "" : "s");
         return 1;
     }
-    if (!opts.quiet)
+    if (!opts.quiet) {
         std::printf("configuration OK: %s\n", file->c_str());
-    return 0;
-}
-
-// Parses "N" into a port; false when it is not 1..65535.
-bool parse_port(const std::string& text, std::uint16_t& port) {
-    if (text.empty() || text.size() > 5)
-        return false;
-    unsigned value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return false;
-        value = value * 10 + static_cast<unsigned>(c - '0');
+        // Every file read, so a drop-in that a glob missed (or matched by mistake) shows.
+        for (const auto& read : result.config->files)
+            std::printf("  read %s\n", read.c_str());
     }
-    if (value == 0 || value > 65535)
-        return false;
-    port = static_cast<std::uint16_t>(value);
-    return true;
+    return 0;
 }
 
 } // namespace
@@ -246,8 +235,13 @@ int run(int argc, char** argv) {
         if (opts.config)
             return usage_error("give either DIRECTORY or --config, not both");
         std::uint16_t port = 8080;
-        if (opts.port && !parse_port(*opts.port, port))
-            return usage_error("invalid port '" + *opts.port + "'");
+        if (opts.port) {
+            std::string why;
+            auto parsed = config::parse_port(*opts.port, why);
+            if (!parsed)
+                return usage_error("invalid port: " + why);
+            port = *parsed;
+        }
         auto result =
             config::directory_config(*opts.directory, opts.bind.value_or("127.0.0.1"), port);
         print_diagnostics(result);

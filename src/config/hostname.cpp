@@ -1,9 +1,6 @@
 // Host name and listener address validation for [[sites]] hostname, hostnames and bind.
 #include "config/hostname.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <cctype>
 
 namespace bws::config {
@@ -11,26 +8,6 @@ namespace {
 
 bool label_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-std::optional<std::string> ipv6_text(const std::string& literal) {
-    in6_addr address{};
-    if (inet_pton(AF_INET6, literal.c_str(), &address) != 1)
-        return std::nullopt;
-    char buffer[INET6_ADDRSTRLEN] = {};
-    if (inet_ntop(AF_INET6, &address, buffer, sizeof buffer) == nullptr)
-        return std::nullopt;
-    return std::string(buffer);
-}
-
-std::optional<std::string> ipv4_text(const std::string& literal) {
-    in_addr address{};
-    if (inet_pton(AF_INET, literal.c_str(), &address) != 1)
-        return std::nullopt;
-    char buffer[INET_ADDRSTRLEN] = {};
-    if (inet_ntop(AF_INET, &address, buffer, sizeof buffer) == nullptr)
-        return std::nullopt;
-    return std::string(buffer);
 }
 
 // Checks a dot-separated DNS name already in lower case; returns an empty string when valid.
@@ -75,12 +52,13 @@ std::optional<std::string> normalise_hostname(std::string_view text, std::string
             error = "hostname " + quoted + " has '[' without a closing ']'";
             return std::nullopt;
         }
-        auto address = ipv6_text(std::string(text.substr(1, text.size() - 2)));
-        if (!address) {
+        const std::string_view inner = text.substr(1, text.size() - 2);
+        const auto address = inner.starts_with('[') ? std::nullopt : net::ip_address::parse(inner);
+        if (!address || !address->is_v6()) {
             error = "hostname " + quoted + " is not a valid IPv6 address";
             return std::nullopt;
         }
-        return "[" + *address + "]";
+        return "[" + address->to_string() + "]";
     }
     std::string name(text);
     for (char& c : name)
@@ -92,8 +70,8 @@ std::optional<std::string> normalise_hostname(std::string_view text, std::string
                 " contains ':' (the port goes in 'port'; IPv6 addresses need brackets)";
         return std::nullopt;
     }
-    if (auto v4 = ipv4_text(name))
-        return v4;
+    if (auto v4 = net::ip_address::parse(name); v4 && !v4->is_v6())
+        return v4->to_string();
     std::string_view check = name;
     if (check.starts_with("*.")) {
         check.remove_prefix(2);
@@ -109,14 +87,9 @@ std::optional<std::string> normalise_hostname(std::string_view text, std::string
     return name;
 }
 
-std::optional<std::string> normalise_bind_address(std::string_view text, std::string& error) {
-    std::string literal(text);
-    if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']')
-        literal = literal.substr(1, literal.size() - 2);
-    if (auto v4 = ipv4_text(literal))
-        return v4;
-    if (auto v6 = ipv6_text(literal))
-        return v6;
+std::optional<net::ip_address> parse_bind_address(std::string_view text, std::string& error) {
+    if (auto address = net::ip_address::parse(text))
+        return address;
     error = "bind address '" + std::string(text) +
             "' is not an IPv4 or IPv6 address literal (host names are not resolved)";
     return std::nullopt;

@@ -1,6 +1,8 @@
 // Host names and listener addresses from the config file, checked and put in canonical form.
 #pragma once
 
+#include "net/address.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +16,8 @@ namespace bws::config {
 // Otherwise returns nullopt with `error` set to a one-line reason.
 std::optional<std::string> normalise_hostname(std::string_view text, std::string& error);
 
-// Returns the canonical text of an IPv4 or IPv6 address literal ("::0" -> "::"); brackets
-// around an IPv6 literal are accepted and removed. Otherwise nullopt with `error` set.
-std::optional<std::string> normalise_bind_address(std::string_view text, std::string& error);
+// Parses the `bind` address of a site: an IPv4 or IPv6 literal (brackets around an IPv6 literal
+// are accepted). Otherwise nullopt with `error` set to a one-line reason.
+std::optional<net::ip_address> parse_bind_address(std::string_view text, std::string& error);
 
 } // namespace bws::config

@@ -2,6 +2,8 @@
 // what every other part of bws reads. Nothing here is parsed at request time.
 #pragma once
 
+#include "net/address.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -84,7 +86,7 @@ struct site {
     std::string name;
     std::vector<std::string> hostnames;
     std::uint16_t port = 0;
-    std::string bind = "0.0.0.0"; // listener address (IPv4 or IPv6 literal)
+    net::ip_address bind; // listener address; default 0.0.0.0
     bool is_default = false;
     std::filesystem::path static_dir; // absolute, lexically normal
     std::vector<std::string> index_files{"index.html", "index.htm"};
@@ -97,13 +99,22 @@ struct site {
 
 // A listening address shared by every site that names it.
 struct listen_address {
-    std::string bind;
+    net::ip_address bind;
     std::uint16_t port = 0;
+
+    // "127.0.0.1:8080", "[::1]:8080": for messages.
+    std::string to_string() const {
+        const std::string ip = bind.to_string();
+        return (bind.is_v6() ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+    }
     auto operator<=>(const listen_address&) const = default;
 };
 
 struct snapshot {
     std::filesystem::path source_file; // empty for `bws DIR`
+    // Every configuration file read: the main file first, then the included ones in the order
+    // they were read (absolute paths). Empty for `bws DIR`.
+    std::vector<std::filesystem::path> files;
     server_section server;
     daemon_section daemon;
     logging_section logging;

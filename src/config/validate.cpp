@@ -16,12 +16,18 @@ namespace {
 namespace fs = std::filesystem;
 
 // A position to point at: the key if it was written, else the site's [[sites]] header.
-const source_pos& or_site(const source_pos& pos, const site& s) {
-    return pos.line > 0 ? pos : s.pos;
+const source_pos& or_site(const site_positions& where, std::string_view key, const site& s) {
+    return position(where.keys, key, s.pos);
 }
 
-std::string line_of(const source_pos& pos) {
-    return pos.line > 0 ? " (line " + std::to_string(pos.line) + ")" : std::string();
+// " (line N)" naming `other` in a message about `here`; the file too when it is another one
+// (a site in an included file).
+std::string line_of(const source_pos& other, const source_pos& here) {
+    if (other.line <= 0)
+        return {};
+    if (other.file != here.file)
+        return " (" + other.file + ":" + std::to_string(other.line) + ")";
+    return " (line " + std::to_string(other.line) + ")";
 }
 
 bool readable(const fs::path& p, int mode) {
@@ -80,10 +86,11 @@ void validate_sites(snapshot& config, const positions& where, report& out) {
         if (sites[i].name.empty())
             continue;
         auto [it, fresh] = names.emplace(sites[i].name, i);
-        if (!fresh)
-            out.error(or_site(where.sites[i].name, sites[i]),
-                      "site name '" + sites[i].name + "' is already used by another site" +
-                          line_of(sites[it->second].pos));
+        if (!fresh) {
+            const source_pos& here = or_site(where.sites[i], "name", sites[i]);
+            out.error(here, "site name '" + sites[i].name + "' is already used by another site" +
+                                line_of(sites[it->second].pos, here));
+        }
     }
 
     // Sites are chosen by (port, Host), so a port has one listening address: 0.0.0.0:8080 and
@@ -96,9 +103,10 @@ void validate_sites(snapshot& config, const positions& where, report& out) {
         auto [it, fresh] = port_owner.emplace(s.port, i);
         const site& owner = sites[it->second];
         if (!fresh && owner.bind != s.bind)
-            out.error(or_site(where.sites[i].bind, s),
-                      "port " + std::to_string(s.port) + " is bound both on " + owner.bind +
-                          " (site '" + owner.name + "') and " + s.bind + " (site '" + s.name +
+            out.error(or_site(where.sites[i], "bind", s),
+                      "port " + std::to_string(s.port) + " is bound both on " +
+                          owner.bind.to_string() + " (site '" + owner.name + "') and " +
+                          s.bind.to_string() + " (site '" + s.name +
                           "'); all sites on one port must use the same bind address");
     }
 
@@ -119,7 +127,8 @@ void validate_sites(snapshot& config, const positions& where, report& out) {
                                    s.name + "'");
             else
                 out.error(pos, "duplicate hostname:port " + pair + ": already used by site '" +
-                                   sites[it->second].name + "'" + line_of(sites[it->second].pos));
+                                   sites[it->second].name + "'" +
+                                   line_of(sites[it->second].pos, pos));
         }
     }
 
@@ -132,7 +141,7 @@ void validate_sites(snapshot& config, const positions& where, report& out) {
             continue;
         auto [it, fresh] = default_of.emplace(s.port, i);
         if (!fresh)
-            out.error(or_site(where.sites[i].is_default, s),
+            out.error(or_site(where.sites[i], "default", s),
                       "sites '" + sites[it->second].name + "' and '" + s.name +
                           "' are both default on port " + std::to_string(s.port));
     }
@@ -172,7 +181,7 @@ void check_filesystem(const snapshot& config, const positions& where, report& ou
         const site_positions& at = where.sites[i];
         if (s.static_dir.empty())
             continue; // already reported as missing
-        if (check_static_dir(s, or_site(at.static_dir, s), out)) {
+        if (check_static_dir(s, or_site(at, "static_dir", s), out)) {
             std::error_code ec;
             const bool has_index =
                 std::any_of(s.index_files.begin(), s.index_files.end(), [&](const std::string& f) {
@@ -200,33 +209,38 @@ void check_filesystem(const snapshot& config, const positions& where, report& ou
                 out.error(pos, name + " is not readable");
         }
         if (s.access_log)
-            check_log_path(*s.access_log, "access_log", or_site(at.access_log, s), out);
+            check_log_path(*s.access_log, "access_log", or_site(at, "access_log", s), out);
     }
 
+    // Keys not written have the defaults, which need no position.
+    const source_pos none = out.at();
+    auto logging = [&](std::string_view key) { return position(where.logging, key, none); };
+    auto daemon = [&](std::string_view key) { return position(where.daemon, key, none); };
     const logging_section& log = config.logging;
-    check_log_path(log.file_path, "file_path", where.log_file_path, out);
+    check_log_path(log.file_path, "file_path", logging("file_path"), out);
     if (log.access_log)
-        check_log_path(*log.access_log, "access_log", where.access_log, out);
-    check_log_path(log.error_log, "error_log", where.error_log, out);
+        check_log_path(*log.access_log, "access_log", logging("access_log"), out);
+    check_log_path(log.error_log, "error_log", logging("error_log"), out);
 
     const daemon_section& d = config.daemon;
     if (!d.pid_file.empty()) {
         std::error_code ec;
         const fs::path dir = d.pid_file.parent_path();
         if (!fs::is_directory(dir, ec))
-            out.error(where.pid_file, "pid_file directory '" + dir.string() + "' does not exist");
+            out.error(daemon("pid_file"),
+                      "pid_file directory '" + dir.string() + "' does not exist");
     }
     if (!d.working_directory.empty()) {
         std::error_code ec;
         if (!fs::is_directory(d.working_directory, ec))
-            out.error(where.working_directory, "working_directory '" +
-                                                   d.working_directory.string() +
-                                                   "' is not an existing directory");
+            out.error(daemon("working_directory"), "working_directory '" +
+                                                       d.working_directory.string() +
+                                                       "' is not an existing directory");
     }
     if (!d.user.empty() && !user_exists(d.user))
-        out.error(where.user, "user '" + d.user + "' does not exist");
+        out.error(daemon("user"), "user '" + d.user + "' does not exist");
     if (!d.group.empty() && !group_exists(d.group))
-        out.error(where.group, "group '" + d.group + "' does not exist");
+        out.error(daemon("group"), "group '" + d.group + "' does not exist");
 }
 
 } // namespace bws::config::detail

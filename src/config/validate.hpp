@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bws::config::detail {
@@ -25,29 +26,27 @@ struct report {
     }
 };
 
-// Where the values that later checks complain about were written. A position with line 0 means
-// the key was not given (the check then points at the enclosing table).
+// Where each value was written, by key name ("user", "port"). A key that is absent (or whose
+// value was rejected) has no entry; checks then point at the enclosing table.
+using key_positions = std::map<std::string, source_pos, std::less<>>;
+
+// The position of `key` in `where`, or `fallback` when it is absent.
+inline const source_pos& position(const key_positions& where, std::string_view key,
+                                  const source_pos& fallback) {
+    const auto it = where.find(key);
+    return it != where.end() ? it->second : fallback;
+}
+
 struct site_positions {
-    source_pos name;
-    source_pos port;
-    source_pos bind;
-    source_pos is_default;
-    source_pos static_dir;
-    source_pos access_log;
+    key_positions keys;
     std::vector<source_pos> hostnames; // parallel to site::hostnames
     std::map<unsigned, source_pos> error_pages;
-    bool default_given = false; // `default = true` written explicitly
 };
 
 struct positions {
     std::vector<site_positions> sites; // parallel to snapshot::sites
-    source_pos user;
-    source_pos group;
-    source_pos pid_file;
-    source_pos working_directory;
-    source_pos log_file_path;
-    source_pos access_log;
-    source_pos error_log;
+    key_positions daemon;
+    key_positions logging;
 };
 
 // Site names unique, one bind address per port, (hostname, port) pairs unique, at most one

@@ -77,8 +77,8 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
                              path.string(), status);
         }
         runtime.access_log = log::make_access_log(*config_, site);
-        spdlog::info("site {} ready: {} on {}:{}, root {}", site.name,
-                     fmt::join(site.hostnames, ", "), site.bind, site.port,
+        spdlog::info("site {} ready: {} on {}, root {}", site.name, fmt::join(site.hostnames, ", "),
+                     config::listen_address{site.bind, site.port}.to_string(),
                      site.static_dir.string());
         if (runtime.access_log && std::find(distinct_logs_.begin(), distinct_logs_.end(),
                                             runtime.access_log) == distinct_logs_.end())
@@ -103,16 +103,15 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         // The loader marks one default per listener; the first site there is the fallback.
         runtime.default_site = marked.value_or(first.value_or(0));
         runtime.vhosts.set_default(runtime.default_site);
-        auto protocol = inherited.address.bind.find(':') != std::string::npos ? asio::ip::tcp::v6()
-                                                                              : asio::ip::tcp::v4();
+        auto protocol = inherited.address.bind.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
         runtime.acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
         boost::system::error_code ec;
         // dup(): the acceptor owns (and closes) its own descriptor; the inherited one stays
         // with the caller, which may hand it to the next generation.
         runtime.acceptor->assign(protocol, ::dup(inherited.fd), ec);
         if (ec)
-            spdlog::error("cannot use listener {}:{}: {}", inherited.address.bind,
-                          inherited.address.port, ec.message());
+            spdlog::error("cannot use listener {}: {}", inherited.address.to_string(),
+                          ec.message());
         listeners_.push_back(std::move(runtime));
     }
 }

@@ -1,32 +1,19 @@
 // Socket activation through libsystemd's sd_listen_fds and sd_is_socket_inet.
 #include "sys/socket_activation.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
-
-#include <cstring>
 
 namespace bws::sys {
 
 namespace {
 
 std::string describe(const sockaddr_storage& ss) {
-    char text[INET6_ADDRSTRLEN] = {};
-    if (ss.ss_family == AF_INET) {
-        auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
-        inet_ntop(AF_INET, &sin.sin_addr, text, sizeof text);
-        return std::string(text) + ":" + std::to_string(ntohs(sin.sin_port));
-    }
-    if (ss.ss_family == AF_INET6) {
-        auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
-        inet_ntop(AF_INET6, &sin6.sin6_addr, text, sizeof text);
-        return "[" + std::string(text) + "]:" + std::to_string(ntohs(sin6.sin6_port));
-    }
+    if (auto bound = net::ip_address::from_sockaddr(ss))
+        return config::listen_address{bound->first, bound->second}.to_string();
     return "(not an inet socket)";
 }
 
@@ -41,24 +28,9 @@ bool socket_matches(int fd, const config::listen_address& address) {
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
         return false;
     }
-    // Compare binary addresses, not texts: "::0" and "::" are the same address.
-    std::string bind = address.bind;
-    if (bind.size() > 2 && bind.front() == '[' && bind.back() == ']') {
-        bind = bind.substr(1, bind.size() - 2);
-    }
-    if (ss.ss_family == AF_INET) {
-        in_addr want{};
-        return inet_pton(AF_INET, bind.c_str(), &want) == 1 &&
-               std::memcmp(&want, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr,
-                           sizeof want) == 0;
-    }
-    if (ss.ss_family == AF_INET6) {
-        in6_addr want{};
-        return inet_pton(AF_INET6, bind.c_str(), &want) == 1 &&
-               std::memcmp(&want, &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr,
-                           sizeof want) == 0;
-    }
-    return false;
+    // Compare parsed addresses, not texts: "::0" and "::" are the same address.
+    const auto bound = net::ip_address::from_sockaddr(ss);
+    return bound && bound->first == address.bind;
 }
 
 std::vector<activated_socket>

@@ -49,6 +49,11 @@ private:
     std::filesystem::path path_;
 };
 
+// A listener address from a literal the test knows is valid.
+inline listen_address listener(const char* ip, std::uint16_t port) {
+    return {net::ip_address::parse(ip).value(), port};
+}
+
 inline std::string all(const std::vector<diagnostic>& list) {
     std::string out;
     for (const auto& d : list)

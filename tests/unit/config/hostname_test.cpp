@@ -67,18 +67,24 @@ TEST(ConfigHostname, RejectsInvalidNames) {
               std::string::npos);
 }
 
+// The canonical text of a parsed bind address, or "(invalid)".
+std::string bind_text(std::string_view text, std::string& error) {
+    auto address = parse_bind_address(text, error);
+    return address ? address->to_string() : "(invalid)";
+}
+
 TEST(ConfigBindAddress, CanonicalLiterals) {
     std::string error;
-    EXPECT_EQ(normalise_bind_address("0.0.0.0", error), "0.0.0.0");
-    EXPECT_EQ(normalise_bind_address("127.0.0.1", error), "127.0.0.1");
-    EXPECT_EQ(normalise_bind_address("::", error), "::");
-    EXPECT_EQ(normalise_bind_address("0:0::0", error), "::");
-    EXPECT_EQ(normalise_bind_address("[::1]", error), "::1");
-    EXPECT_FALSE(normalise_bind_address("localhost", error).has_value());
+    EXPECT_EQ(bind_text("0.0.0.0", error), "0.0.0.0");
+    EXPECT_EQ(bind_text("127.0.0.1", error), "127.0.0.1");
+    EXPECT_EQ(bind_text("::", error), "::");
+    EXPECT_EQ(bind_text("0:0::0", error), "::");
+    EXPECT_EQ(bind_text("[::1]", error), "::1");
+    EXPECT_FALSE(parse_bind_address("localhost", error).has_value());
     EXPECT_NE(error.find("not an IPv4 or IPv6 address literal"), std::string::npos);
-    EXPECT_FALSE(normalise_bind_address("", error).has_value());
-    EXPECT_FALSE(normalise_bind_address("1.2.3", error).has_value());
-    EXPECT_FALSE(normalise_bind_address("256.0.0.1", error).has_value());
+    EXPECT_FALSE(parse_bind_address("", error).has_value());
+    EXPECT_FALSE(parse_bind_address("1.2.3", error).has_value());
+    EXPECT_FALSE(parse_bind_address("256.0.0.1", error).has_value());
 }
 
 } // namespace

@@ -2,7 +2,7 @@
 // its FILE:LINE:COL position.
 #include "config/load.hpp"
 
-#include "config_test_util.hpp"
+#include "../config_test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@ namespace {
 
 using test::all;
 using test::find_one;
+using test::listener;
 
 load_result load(const std::string& text, const std::string& name = "/srv/conf/bws.toml") {
     load_options options;
@@ -70,7 +71,7 @@ TEST(ConfigLoad, ManualExampleLoadsAsWritten) {
     EXPECT_EQ(s.name, "main");
     EXPECT_EQ(s.hostnames, std::vector<std::string>{"localhost"});
     EXPECT_EQ(s.port, 8080);
-    EXPECT_EQ(s.bind, "0.0.0.0");
+    EXPECT_EQ(s.bind.to_string(), "0.0.0.0");
     EXPECT_EQ(s.static_dir, "/opt/bws/static");
     EXPECT_TRUE(s.is_default);
     const std::vector<std::pair<std::string, std::string>> headers{
@@ -78,7 +79,7 @@ TEST(ConfigLoad, ManualExampleLoadsAsWritten) {
     EXPECT_EQ(s.headers, headers); // file order, not toml++'s sorted order
     EXPECT_EQ(s.pos.line, 16);
     ASSERT_EQ(c.listeners.size(), 1u);
-    EXPECT_EQ(c.listeners[0], (listen_address{"0.0.0.0", 8080}));
+    EXPECT_EQ(c.listeners[0], listener("0.0.0.0", 8080));
 }
 
 TEST(ConfigLoad, DefaultsForOmittedKeys) {
@@ -106,7 +107,7 @@ static_dir = "www"
     EXPECT_FALSE(c.daemon.daemonize);
     EXPECT_TRUE(c.daemon.user.empty());
     const site& s = c.sites[0];
-    EXPECT_EQ(s.bind, "0.0.0.0");
+    EXPECT_EQ(s.bind.to_string(), "0.0.0.0");
     EXPECT_EQ(s.index_files, (std::vector<std::string>{"index.html", "index.htm"}));
     EXPECT_TRUE(s.headers.empty());
     EXPECT_TRUE(s.error_pages.empty());
@@ -215,7 +216,7 @@ access_log = "logs/a.log"
     EXPECT_FALSE(c.logging.log_requests);
     const site& s = c.sites[0];
     EXPECT_EQ(s.hostnames, (std::vector<std::string>{"a.test", "www.a.test", "*.cdn.a.test"}));
-    EXPECT_EQ(s.bind, "127.0.0.1");
+    EXPECT_EQ(s.bind.to_string(), "127.0.0.1");
     EXPECT_EQ(s.static_dir, "/srv/conf/sites/a");
     EXPECT_EQ(s.index_files, std::vector<std::string>{"home.html"});
     EXPECT_EQ(s.cache_control, "no-cache");
@@ -239,9 +240,9 @@ static_dir = "./x/../public//"
     EXPECT_EQ(s.hostnames,
               (std::vector<std::string>{"www.example.com", "example.com", "*.example.com",
                                         "[::ffff:127.0.0.1]", "10.0.0.1", "localhost"}));
-    EXPECT_EQ(s.bind, "::");
+    EXPECT_EQ(s.bind.to_string(), "::");
     EXPECT_EQ(s.static_dir, "/srv/conf/public");
-    EXPECT_EQ(r.config->listeners, (std::vector<listen_address>{{"::", 80}}));
+    EXPECT_EQ(r.config->listeners, (std::vector<listen_address>{listener("::", 80)}));
 }
 
 TEST(ConfigLoad, HostnamesAloneGiveThePrimaryName) {
@@ -288,7 +289,8 @@ default = true
     EXPECT_FALSE(sites[1].is_default);
     EXPECT_FALSE(sites[2].is_default); // port 81 has an explicit default
     EXPECT_TRUE(sites[3].is_default);
-    EXPECT_EQ(r.config->listeners, (std::vector<listen_address>{{"0.0.0.0", 80}, {"0.0.0.0", 81}}));
+    EXPECT_EQ(r.config->listeners,
+              (std::vector<listen_address>{listener("0.0.0.0", 80), listener("0.0.0.0", 81)}));
 }
 
 TEST(ConfigLoad, SameHostnameOnDifferentPortsIsFine) {
@@ -307,7 +309,7 @@ static_dir = "/srv/b"
 )");
     ASSERT_TRUE(r.ok()) << all(r.errors);
     EXPECT_EQ(r.config->listeners,
-              (std::vector<listen_address>{{"0.0.0.0", 80}, {"127.0.0.1", 8080}}));
+              (std::vector<listen_address>{listener("0.0.0.0", 80), listener("127.0.0.1", 8080)}));
 }
 
 TEST(ConfigLoad, ParseErrorHasItsPosition) {

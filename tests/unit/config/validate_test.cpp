@@ -1,7 +1,7 @@
 // Unit tests for the loader's filesystem checks, load_file() and directory_config().
 #include "config/load.hpp"
 
-#include "config_test_util.hpp"
+#include "../config_test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::all;
 using test::find_one;
+using test::listener;
 using test::temp_dir;
 
 std::string site_toml(const std::string& static_dir, const std::string& extra = "") {
@@ -211,8 +212,8 @@ TEST(ConfigDirectoryMode, ServesOneDirectory) {
     EXPECT_EQ(s.static_dir, t / "www");
     EXPECT_TRUE(s.is_default);
     EXPECT_EQ(s.port, 8080);
-    EXPECT_EQ(s.bind, "127.0.0.1");
-    EXPECT_EQ(c.listeners, (std::vector<listen_address>{{"127.0.0.1", 8080}}));
+    EXPECT_EQ(s.bind.to_string(), "127.0.0.1");
+    EXPECT_EQ(c.listeners, (std::vector<listen_address>{listener("127.0.0.1", 8080)}));
 }
 
 TEST(ConfigDirectoryMode, RejectsMissingDirectoryAndBadBind) {
@@ -241,7 +242,7 @@ TEST(ConfigExample, BundledExampleLoadsWithItsFiles) {
     EXPECT_FALSE(c.sites[1].is_default);
     EXPECT_EQ(c.sites[1].static_dir,
               fs::path(BWS_SOURCE_DIR).lexically_normal() / "examples/sites/blog");
-    EXPECT_EQ(c.listeners, (std::vector<listen_address>{{"127.0.0.1", 8080}}));
+    EXPECT_EQ(c.listeners, (std::vector<listen_address>{listener("127.0.0.1", 8080)}));
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 // activated ones never are.
 #include "app/listener_table.hpp"
 
+#include "../config_test_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -11,6 +13,7 @@ namespace {
 
 using bws::app::listener_table;
 using bws::config::listen_address;
+using bws::config::test::listener;
 
 bool is_open(int fd) {
     return fcntl(fd, F_GETFD) != -1;
@@ -34,7 +37,8 @@ struct counting_opener {
 TEST(ListenerTable, ReusesKeptAddressesAndClosesRemovedOnes) {
     counting_opener o;
     listener_table t(o.get());
-    listen_address a{"127.0.0.1", 1}, b{"127.0.0.1", 2}, c{"127.0.0.1", 3};
+    const listen_address a = listener("127.0.0.1", 1), b = listener("127.0.0.1", 2),
+                         c = listener("127.0.0.1", 3);
     std::string error;
     auto first = t.prepare({a, b}, 16, error);
     ASSERT_TRUE(first);
@@ -55,9 +59,11 @@ TEST(ListenerTable, FailedPrepareKeepsNothingNew) {
     counting_opener o;
     listener_table t(o.get());
     std::string error;
-    ASSERT_TRUE(t.prepare({{"127.0.0.1", 1}}, 16, error));
+    ASSERT_TRUE(t.prepare(std::vector{listener("127.0.0.1", 1)}, 16, error));
     o.fail = true;
-    EXPECT_FALSE(t.prepare({{"127.0.0.1", 1}, {"127.0.0.1", 5}, {"127.0.0.1", 9}}, 16, error));
+    EXPECT_FALSE(t.prepare(
+        std::vector{listener("127.0.0.1", 1), listener("127.0.0.1", 5), listener("127.0.0.1", 9)},
+        16, error));
     EXPECT_EQ(error, "cannot bind 127.0.0.1:9");
     EXPECT_EQ(t.size(), 1u);
 }
@@ -66,9 +72,9 @@ TEST(ListenerTable, ActivatedSocketsSurviveCommit) {
     counting_opener o;
     listener_table t(o.get());
     int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    t.adopt_activated({"0.0.0.0", 80}, fd);
+    t.adopt_activated(listener("0.0.0.0", 80), fd);
     std::string error;
-    auto l = t.prepare({{"0.0.0.0", 80}}, 16, error);
+    auto l = t.prepare(std::vector{listener("0.0.0.0", 80)}, 16, error);
     ASSERT_TRUE(l);
     EXPECT_EQ((*l)[0].fd, fd);
     EXPECT_EQ(o.opened, 0);
@@ -82,7 +88,7 @@ TEST(ListenerTable, ChildKeepsOnlyItsListeners) {
     counting_opener o;
     listener_table t(o.get());
     std::string error;
-    auto l = t.prepare({{"127.0.0.1", 1}, {"127.0.0.1", 2}}, 16, error);
+    auto l = t.prepare(std::vector{listener("127.0.0.1", 1), listener("127.0.0.1", 2)}, 16, error);
     ASSERT_TRUE(l);
     std::vector<bws::app::inherited_listener> keep{(*l)[0]};
     t.keep_only_for_child(keep);

@@ -1,0 +1,231 @@
+// The keys of a [[sites]] table, and what is checked once the whole table has been read.
+#include "config/section_keys.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <tuple>
+
+namespace bws::config::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A site while its table is read: what the keys set before it is normalised into a site.
+struct site_draft : site {
+    std::optional<std::string> primary; // `hostname`; empty when given but invalid
+    source_pos primary_pos;
+    std::vector<std::string> aliases; // `hostnames`
+    std::vector<source_pos> alias_pos;
+    bool hostnames_given = false;
+    bool hostnames_empty = false;
+    std::vector<std::tuple<unsigned, std::string, source_pos>> pages; // status, file, where
+};
+
+// RFC 9110 token characters, the only ones allowed in a header field name.
+bool is_tchar(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool read_hostname(value_reader& in, const toml::node& v, site_draft& s) {
+    s.primary_pos = value_reader::pos(v);
+    s.primary = in.hostname(v, "hostname");
+    if (!s.primary)
+        s.primary = std::string(); // given, but invalid: already reported
+    return !s.primary->empty();
+}
+
+bool read_hostnames(value_reader& in, const toml::node& v, site_draft& s) {
+    s.hostnames_given = true;
+    const auto* array = v.as_array();
+    if (array == nullptr) {
+        in.type_error(v, "hostnames", "an array of strings");
+        return false;
+    }
+    s.hostnames_empty = array->empty();
+    for (const auto& element : *array) {
+        if (auto name = in.hostname(element, "hostnames")) {
+            s.aliases.push_back(*name);
+            s.alias_pos.push_back(value_reader::pos(element));
+        }
+    }
+    return true;
+}
+
+bool read_headers(value_reader& in, const toml::node& v, site_draft& s) {
+    const auto* t = in.table(v, "[sites.headers]");
+    if (t == nullptr)
+        return false;
+    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    for (auto&& [k, value] : *t)
+        entries.emplace_back(&k, &value);
+    // toml++ keeps keys sorted; responses carry them in the order the operator wrote them.
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        return a.first->source().begin < b.first->source().begin;
+    });
+    for (const auto& [k, value] : entries) {
+        const std::string name(k->str());
+        auto text = in.string(*value, "headers." + name);
+        if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
+            in.out().error(value_reader::pos(*k),
+                           "headers: '" + name + "' is not a valid header name");
+            continue;
+        }
+        const std::string low = lower(name);
+        if (low == "content-length" || low == "transfer-encoding" || low == "connection") {
+            in.out().error(value_reader::pos(*k), "headers: '" + name +
+                                                      "' is set by the server and cannot be "
+                                                      "configured");
+            continue;
+        }
+        if (!text)
+            continue;
+        if (has_control(*text)) {
+            in.error(*value, "headers",
+                     "the value of '" + name + "' contains a line break or control character");
+            continue;
+        }
+        s.headers.emplace_back(name, *text);
+    }
+    return true;
+}
+
+bool read_index_files(value_reader& in, const toml::node& v, site_draft& s) {
+    const auto* array = v.as_array();
+    if (array == nullptr) {
+        in.type_error(v, "index_files", "an array of file names");
+        return false;
+    }
+    std::vector<std::string> files;
+    bool ok = true;
+    for (const auto& element : *array) {
+        auto name = in.string(element, "index_files");
+        if (!name) {
+            ok = false;
+        } else if (name->empty() || *name == "." || *name == ".." ||
+                   name->find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
+            in.error(element, "index_files", "'" + *name + "' must be a plain file name (no '/')");
+            ok = false;
+        } else {
+            files.push_back(*name);
+        }
+    }
+    // An empty list keeps the defaults, as in the original BWS.
+    if (ok && !files.empty())
+        s.index_files = std::move(files);
+    return ok;
+}
+
+// Status -> file; the files are resolved against static_dir once the whole table is read.
+bool read_error_pages(value_reader& in, const toml::node& v, site_draft& s) {
+    const auto* t = in.table(v, "[sites.error_pages]");
+    if (t == nullptr)
+        return false;
+    for (auto&& [code, page] : *t) {
+        const std::string_view c = code.str();
+        const bool digits = c.size() == 3 && std::all_of(c.begin(), c.end(), [](char ch) {
+                                return ch >= '0' && ch <= '9';
+                            });
+        const unsigned status = digits ? static_cast<unsigned>(std::stoi(std::string(c))) : 0;
+        auto file = in.nonempty_string(page, "error_pages." + std::string(c));
+        if (status < 400 || status > 599) {
+            in.out().error(value_reader::pos(code), "error_pages: '" + std::string(c) +
+                                                        "' is not an HTTP error status (400-599)");
+            continue;
+        }
+        if (file)
+            s.pages.emplace_back(status, *file, value_reader::pos(page));
+    }
+    return true;
+}
+
+bool read_cache_control(value_reader& in, const toml::node& v, site_draft& s) {
+    auto x = in.nonempty_string(v, "cache_control");
+    if (!x)
+        return false;
+    if (has_control(*x)) {
+        in.error(v, "cache_control", "contains a line break or control character");
+        return false;
+    }
+    s.cache_control = *x;
+    return true;
+}
+
+const std::vector<key_entry<site_draft>>& site_keys() {
+    using k = keys<site_draft>;
+    static const std::vector<key_entry<site_draft>> table{
+        k::nonempty_text("name", &site::name).mandatory(),
+        k::custom("hostname", read_hostname),
+        k::custom("hostnames", read_hostnames),
+        k::port("port", &site::port).mandatory(),
+        k::address("bind", &site::bind),
+        k::path("static_dir", &site::static_dir).mandatory(),
+        k::flag("default", &site::is_default),
+        k::custom("headers", read_headers),
+        k::custom("index_files", read_index_files),
+        k::custom("error_pages", read_error_pages),
+        k::custom("cache_control", read_cache_control),
+        k::log_path("access_log", &site::access_log),
+        k::not_yet("ssl", "[sites.ssl]", "TLS"),
+        k::not_yet("redirect_to_https", "'redirect_to_https'", "TLS"),
+        k::not_yet("proxy", "[sites.proxy]", "reverse proxy"),
+        k::not_yet("compression", "[sites.compression]", "compression"),
+        k::not_yet("access_control", "[sites.access_control]",
+                   "CORS; set Access-Control-* headers in [sites.headers]"),
+        k::not_yet("cache", "[sites.cache]", "cache settings; use cache_control"),
+        k::not_yet("api_only", "'api_only'", "management API"),
+    };
+    return table;
+}
+
+} // namespace
+
+void read_site(value_reader& in, const toml::table& t, snapshot& config, positions& where) {
+    site_draft s;
+    s.pos = value_reader::pos(t);
+    site_positions& at = where.sites.emplace_back();
+    const auto missing = read_table(in, t, "[[sites]]", site_keys(), s, &at.keys);
+
+    report& out = in.out();
+    const std::string what =
+        s.name.empty() ? std::string("[[sites]] entry") : "site '" + s.name + "'";
+    auto require = [&](std::string_view key) {
+        out.error(s.pos, what + " is missing the required key '" + std::string(key) + "'");
+    };
+    // Keys are reported in the order a site is usually written: name, hostname, port, dir.
+    if (std::find(missing.begin(), missing.end(), "name") != missing.end())
+        require("name");
+    if (!s.primary && !s.hostnames_given)
+        require("hostname");
+    for (std::string_view key : {"port", "static_dir"})
+        if (std::find(missing.begin(), missing.end(), key) != missing.end())
+            require(key);
+
+    if (s.primary && !s.primary->empty()) {
+        s.hostnames.push_back(*s.primary);
+        at.hostnames.push_back(s.primary_pos);
+    }
+    s.hostnames.insert(s.hostnames.end(), s.aliases.begin(), s.aliases.end());
+    at.hostnames.insert(at.hostnames.end(), s.alias_pos.begin(), s.alias_pos.end());
+    if (!s.primary && s.hostnames_empty)
+        out.error(s.pos, what + " has an empty hostnames list and no hostname");
+
+    if (!s.static_dir.empty()) {
+        for (const auto& [status, file, page_pos] : s.pages) {
+            const fs::path p(file);
+            s.error_pages[status] = normal_path(p.is_absolute() ? p : s.static_dir / p);
+            at.error_pages[status] = page_pos;
+        }
+    }
+    config.sites.push_back(static_cast<site&&>(s));
+}
+
+} // namespace bws::config::detail
