@@ -11,6 +11,16 @@ namespace bws::app {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// "30 s", or "200 ms" for what is not whole seconds.
+std::string describe(clock::duration d) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+} // namespace
+
 reload_machine::reload_machine(asio::io_context& ioc, worker_control& workers,
                                reload_events& events, timing t)
     : ioc_(ioc), workers_(workers), events_(events), timing_(t), reload_timer_(ioc) {}
@@ -94,10 +104,7 @@ void reload_machine::begin() {
     reload_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec && pending_) {
             abort("the new workers did not report ready within " +
-                  std::to_string(
-                      std::chrono::duration_cast<std::chrono::seconds>(timing_.reload_timeout)
-                          .count()) +
-                  " s");
+                  describe(timing_.reload_timeout));
         }
     });
     for (unsigned i = 0; i < count; ++i) {
