@@ -148,8 +148,8 @@ bool master::start(std::string& error) {
         unsigned count = current.workers;
         auto listener_count = current.listeners.size();
         spdlog::info("starting {} worker{} for {} site{} on {} listener{}", count,
-                     count == 1 ? "" : "s", config().sites.size(),
-                     config().sites.size() == 1 ? "" : "s", listener_count,
+                     count == 1 ? "" : "s", current_config().sites.size(),
+                     current_config().sites.size() == 1 ? "" : "s", listener_count,
                      listener_count == 1 ? "" : "s");
         for (unsigned i = 0; i < count && phase_ == phase::starting; ++i) {
             std::string why;
@@ -298,8 +298,8 @@ void master::generation_committed(const generation_setup& next) {
 }
 
 void master::generation_aborted() {
-    listeners_.commit(config().listeners); // closes what the failed generation opened
-    configure_logging(config());
+    listeners_.commit(current_config().listeners); // closes what the failed generation opened
+    configure_logging(current_config());
 }
 
 void master::reload_finished(bool /*ok*/) {
@@ -333,9 +333,9 @@ void master::begin_stop(bool fast) {
         }
     }
     listeners_.close_all();
-    stop_timer_.expires_after(
-        fast ? fast_stop_grace
-             : std::chrono::duration_cast<clock::duration>(config().server.shutdown_timeout));
+    stop_timer_.expires_after(fast ? fast_stop_grace
+                                   : std::chrono::duration_cast<clock::duration>(
+                                         current_config().server.shutdown_timeout));
     stop_timer_.async_wait([this, fast](const boost::system::error_code& ec) {
         if (ec) {
             return;

@@ -97,7 +97,7 @@ private:
     void configure_logging(const config::snapshot& config);
     std::vector<std::filesystem::path> log_files(const config::snapshot& config) const;
 
-    const config::snapshot& config() const { return *reloads_.current().config; }
+    const config::snapshot& current_config() const { return *reloads_.current().config; }
 
     master_options options_;
     asio::io_context ioc_; // first member: destroyed last

@@ -155,7 +155,7 @@ void master::start_watchdog() {
 void master::request_reopen() {
     log::reopen_all();
     // Files recreated by the master's reopen (or by a rotation) belong to root until handed over.
-    hand_log_files_to_workers(log_files(config()), reloads_.current().identity);
+    hand_log_files_to_workers(log_files(current_config()), reloads_.current().identity);
     for (auto& w : supervisor_.workers()) {
         supervisor_.send(w, control::kind::reopen);
         ++w.reopen_pending;

@@ -170,9 +170,9 @@ private:
 
     // Returns false once the channel is closed.
     bool read_control() {
-        std::vector<char> buffer(control::max_frame_bytes);
         for (;;) {
-            auto n = ::recv(context_.control_fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+            auto n =
+                ::recv(context_.control_fd, read_buffer_.data(), read_buffer_.size(), MSG_DONTWAIT);
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
@@ -186,7 +186,7 @@ private:
                 drain(true);
                 return false;
             }
-            decoder_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            decoder_.feed(std::string_view(read_buffer_.data(), static_cast<std::size_t>(n)));
             control::message message;
             std::string error;
             for (;;) {
@@ -234,6 +234,7 @@ private:
     asio::steady_timer deadline_;
     asio::posix::stream_descriptor control_;
     control::decoder decoder_;
+    std::vector<char> read_buffer_ = std::vector<char>(control::max_frame_bytes);
     bool stopping_ = false;
 };
 
