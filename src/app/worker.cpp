@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
+#include <utility>
 #include <vector>
 
 namespace bws::app {
@@ -29,13 +30,15 @@ namespace {
 constexpr auto heartbeat_interval = std::chrono::seconds(1);
 
 // A heartbeat with the worker's counters; with counters too large for one frame, a bare one:
-// liveness matters more than numbers.
+// liveness matters more than numbers (said once, not every second).
 std::string heartbeat_frame(const control::counters& site_requests,
                             const control::counters& failures) {
     if (auto frame = control::encode_heartbeat(site_requests, failures))
         return std::move(*frame);
-    spdlog::warn("worker {}: counters exceed a control frame; heartbeat sent without them",
-                 ::getpid());
+    static bool warned = false;
+    if (!std::exchange(warned, true))
+        spdlog::warn("worker {}: counters exceed a control frame; heartbeats sent without them",
+                     ::getpid());
     return *control::encode_heartbeat({}, {});
 }
 
