@@ -35,8 +35,14 @@ std::string status_json(const master_view& view) {
     root["generation"] = view.generation;
     boost::json::array workers;
     for (const auto& w : view.workers) {
-        workers.push_back(
-            boost::json::object{{"pid", w.pid}, {"generation", w.generation}, {"state", w.state}});
+        boost::json::object failures;
+        for (const auto& [category, n] : w.failures) {
+            failures[category] = n;
+        }
+        workers.push_back(boost::json::object{{"pid", w.pid},
+                                              {"generation", w.generation},
+                                              {"state", w.state},
+                                              {"failures", std::move(failures)}});
     }
     root["workers"] = std::move(workers);
     root["reload_count"] = view.reload_count;
@@ -49,6 +55,11 @@ std::string status_json(const master_view& view) {
         last["result"] = "none";
     }
     last["message"] = view.last_reload.message;
+    boost::json::array restart_needed;
+    for (const auto& key : view.last_reload.restart_needed) {
+        restart_needed.emplace_back(key);
+    }
+    last["restart_needed"] = std::move(restart_needed);
     root["last_reload"] = std::move(last);
     boost::json::object requests;
     for (const auto& [site, n] : view.site_requests) {
@@ -69,6 +80,20 @@ std::string status_line(const master_view& view) {
                        plural(view.listener_count, "listener"),
                        plural(view.workers.size(), "worker"), view.generation,
                        plural(total_requests(view), "request"));
+}
+
+std::string reload_status_line(const master_view& view) {
+    const auto& last = view.last_reload;
+    std::string text = "reload #" + std::to_string(view.reload_count);
+    if (!last.ok) {
+        text += " failed: " + last.message;
+    } else {
+        text += " ok";
+        for (std::size_t i = 0; i < last.restart_needed.size(); ++i) {
+            text += (i == 0 ? "; restart needed to apply " : ", ") + last.restart_needed[i];
+        }
+    }
+    return text + "; " + status_line(view);
 }
 
 } // namespace bws::app

@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -136,7 +135,7 @@ void supervisor::start_read(pid_t pid) {
 }
 
 void supervisor::on_readable(pid_t pid) {
-    std::array<char, 65536> buf;
+    auto& buf = read_buffer_;
     for (;;) {
         auto* w = find(pid);
         if (w == nullptr || !w->channel) {
@@ -145,7 +144,10 @@ void supervisor::on_readable(pid_t pid) {
         ssize_t n = ::recv(w->channel->native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
         if (n > 0) {
             w->last_heartbeat = clock::now();
-            cb_.on_message(*w, std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            w->decoder.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            if (!deliver(pid)) {
+                return;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR) {
@@ -161,13 +163,38 @@ void supervisor::on_readable(pid_t pid) {
     }
 }
 
-bool supervisor::send(worker_record& worker, std::string_view message) {
+bool supervisor::deliver(pid_t pid) {
+    for (;;) {
+        // The callback may spawn, reap or drop workers: look the record up again each time.
+        auto* w = find(pid);
+        if (w == nullptr) {
+            return false;
+        }
+        control::message message;
+        std::string error;
+        auto result = w->decoder.next(message, error);
+        if (result == control::decoder::result::need_more) {
+            return true;
+        }
+        if (result == control::decoder::result::error) {
+            spdlog::warn("worker {}: {}; message dropped", pid, error);
+            return true;
+        }
+        cb_.on_message(*w, message);
+    }
+}
+
+bool supervisor::send(worker_record& worker, control::kind message) {
+    return send_frame(worker, control::encode(message));
+}
+
+bool supervisor::send_frame(worker_record& worker, std::string_view frame) {
     if (!worker.channel) {
         return false;
     }
-    ssize_t n = ::send(worker.channel->native_handle(), message.data(), message.size(),
+    ssize_t n = ::send(worker.channel->native_handle(), frame.data(), frame.size(),
                        MSG_DONTWAIT | MSG_NOSIGNAL);
-    return n == static_cast<ssize_t>(message.size());
+    return n == static_cast<ssize_t>(frame.size());
 }
 
 void supervisor::signal(worker_record& worker, int signal_number) {

@@ -2,6 +2,7 @@
 // spawn, drain, kill or replace) belongs to the master; this file only does the mechanics.
 #pragma once
 
+#include "app/control_protocol.hpp"
 #include "app/privileges.hpp"
 #include "app/worker.hpp"
 #include "config/model.hpp"
@@ -20,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bws::app {
 
@@ -35,11 +37,13 @@ struct worker_record {
     worker_state state = worker_state::starting;
     clock::time_point spawned;
     clock::time_point last_heartbeat; // any message counts; spawn time until the first one
-    std::map<std::string, std::uint64_t> counters; // requests per site, from heartbeats
-    bool exit_expected = false;  // drain/stop sent or killed on purpose: no replacement
-    bool killed_stuck = false;   // killed for a stale heartbeat: replace it
-    unsigned reopen_pending = 0; // "reopen" messages not yet answered with "reopened"
+    control::counters counters;       // requests per site, from heartbeats
+    control::counters failures;       // failures per category, from heartbeats
+    bool exit_expected = false;       // drain/stop sent or killed on purpose: no replacement
+    bool killed_stuck = false;        // killed for a stale heartbeat: replace it
+    unsigned reopen_pending = 0;      // "reopen" messages not yet answered with "reopened"
     std::unique_ptr<boost::asio::posix::stream_descriptor> channel;
+    control::decoder decoder; // frames from the worker
 };
 
 // Everything a freshly forked worker needs once the master's state is gone.
@@ -64,7 +68,7 @@ int run_worker_child(const worker_launch& launch);
 class supervisor {
 public:
     struct callbacks {
-        std::function<void(worker_record&, std::string_view message)> on_message;
+        std::function<void(worker_record&, const control::message&)> on_message;
         // The record has already left the table.
         std::function<void(const worker_record&, int wait_status)> on_exit;
     };
@@ -79,7 +83,9 @@ public:
 
     // Best effort: a message to a worker whose channel is full or closed is dropped (the
     // worker is then either exiting or stuck, and the heartbeat check handles the latter).
-    bool send(worker_record& worker, std::string_view message);
+    bool send(worker_record& worker, control::kind message);
+    // An encoded frame (control::encode_*), e.g. one status frame sent to every worker.
+    bool send_frame(worker_record& worker, std::string_view frame);
     void signal(worker_record& worker, int signal_number);
 
     // Collects every exited child (call on SIGCHLD).
@@ -91,10 +97,13 @@ public:
 private:
     void start_read(pid_t pid);
     void on_readable(pid_t pid);
+    // Hands every complete frame buffered for `pid` to on_message; false once it is gone.
+    bool deliver(pid_t pid);
 
     boost::asio::io_context& ioc_;
     callbacks cb_;
     std::list<worker_record> workers_;
+    std::vector<char> read_buffer_ = std::vector<char>(control::max_frame_bytes);
 };
 
 } // namespace bws::app

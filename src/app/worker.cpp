@@ -1,7 +1,8 @@
 // Worker process main loop: serves with http::server, talks to the master over the control
-// channel (see worker.hpp for the protocol) and reacts to signals.
+// channel (control_protocol.hpp) and reacts to signals.
 #include "app/worker.hpp"
 
+#include "app/control_protocol.hpp"
 #include "http/server.hpp"
 #include "log/context.hpp"
 #include "log/setup.hpp"
@@ -11,13 +12,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
+#include <utility>
+#include <vector>
 
 namespace bws::app {
 
@@ -26,6 +28,19 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto heartbeat_interval = std::chrono::seconds(1);
+
+// A heartbeat with the worker's counters; with counters too large for one frame, a bare one:
+// liveness matters more than numbers (said once, not every second).
+std::string heartbeat_frame(const control::counters& site_requests,
+                            const control::counters& failures) {
+    if (auto frame = control::encode_heartbeat(site_requests, failures))
+        return std::move(*frame);
+    static bool warned = false;
+    if (!std::exchange(warned, true))
+        spdlog::warn("worker {}: counters exceed a control frame; heartbeats sent without them",
+                     ::getpid());
+    return *control::encode_heartbeat({}, {});
+}
 
 class worker {
 public:
@@ -42,7 +57,7 @@ public:
         wait_reopen();
         if (context_.control_fd >= 0) {
             control_.assign(context_.control_fd);
-            send("ready");
+            send(control::kind::ready);
             wait_control();
             heartbeat();
         }
@@ -80,7 +95,7 @@ private:
 
     void reopen() {
         log::reopen_all(); // server log, error log and access logs of this process
-        send("reopened");
+        send(control::kind::reopened);
     }
 
     // `close_idle`: a graceful stop (idle keep-alive connections closed at once) rather than
@@ -94,7 +109,7 @@ private:
         spdlog::debug("worker {} draining", ::getpid());
         server_.drain(
             [this] {
-                send("drained");
+                send(control::kind::drained);
                 shutdown_loop();
             },
             close_idle);
@@ -124,10 +139,12 @@ private:
     }
 
     void heartbeat() {
-        std::string message = "heartbeat";
+        control::counters requests;
         for (const auto& [site, count] : server_.site_counters())
-            fmt::format_to(std::back_inserter(message), " {}={}", site, count);
-        send(message);
+            requests[site] += count;
+        // Empty until the lead wires http::server::failure_counts() in here after the merge.
+        control::counters failures;
+        send_frame(heartbeat_frame(requests, failures));
         heartbeat_.expires_after(heartbeat_interval);
         heartbeat_.async_wait([this](boost::system::error_code ec) {
             if (!ec)
@@ -135,11 +152,13 @@ private:
         });
     }
 
-    void send(std::string_view message) {
+    void send(control::kind message) { send_frame(control::encode(message)); }
+
+    void send_frame(std::string_view frame) {
         if (context_.control_fd < 0)
             return;
         // Best effort: the master reads continuously; a full queue only delays a heartbeat.
-        ::send(context_.control_fd, message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        ::send(context_.control_fd, frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     }
 
     void wait_control() {
@@ -154,9 +173,9 @@ private:
 
     // Returns false once the channel is closed.
     bool read_control() {
-        char buffer[64 * 1024];
         for (;;) {
-            auto n = ::recv(context_.control_fd, buffer, sizeof buffer, MSG_DONTWAIT);
+            auto n =
+                ::recv(context_.control_fd, read_buffer_.data(), read_buffer_.size(), MSG_DONTWAIT);
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
@@ -170,20 +189,42 @@ private:
                 drain(true);
                 return false;
             }
-            std::string_view message(buffer, static_cast<std::size_t>(n));
-            if (message == "drain")
-                drain(false);
-            else if (message == "shutdown")
-                drain(true);
-            else if (message == "stop")
-                stop();
-            else if (message == "reopen")
-                reopen();
-            else if (message.rfind("status ", 0) == 0)
-                server_.set_master_status(std::string(message.substr(7)));
-            else
-                spdlog::warn("worker {}: unknown control message '{}'", ::getpid(),
-                             message.substr(0, 40));
+            decoder_.feed(std::string_view(read_buffer_.data(), static_cast<std::size_t>(n)));
+            control::message message;
+            std::string error;
+            for (;;) {
+                auto result = decoder_.next(message, error);
+                if (result == control::decoder::result::need_more)
+                    break;
+                if (result == control::decoder::result::error)
+                    spdlog::warn("worker {}: {}; control message dropped", ::getpid(), error);
+                else
+                    on_control(message);
+            }
+        }
+    }
+
+    void on_control(control::message& message) {
+        switch (message.kind) {
+        case control::kind::drain:
+            drain(false);
+            break;
+        case control::kind::shutdown:
+            drain(true);
+            break;
+        case control::kind::stop:
+            stop();
+            break;
+        case control::kind::reopen:
+            reopen();
+            break;
+        case control::kind::status:
+            server_.set_master_status(std::move(message.status));
+            break;
+        default:
+            spdlog::warn("worker {}: unexpected control message \"{}\"", ::getpid(),
+                         control::to_string(message.kind));
+            break;
         }
     }
 
@@ -195,6 +236,8 @@ private:
     asio::steady_timer heartbeat_;
     asio::steady_timer deadline_;
     asio::posix::stream_descriptor control_;
+    control::decoder decoder_;
+    std::vector<char> read_buffer_ = std::vector<char>(control::max_frame_bytes);
     bool stopping_ = false;
 };
 

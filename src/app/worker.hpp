@@ -1,19 +1,8 @@
 // A worker process: serves traffic on listening sockets it inherited from the master until it
 // is told to drain or stop. Also used in-process by tests and single-process mode.
 //
-// Control channel (an AF_UNIX SOCK_SEQPACKET socketpair, one message per packet, text):
-//   worker -> master  "ready"                      all listeners accepting
-//                     "heartbeat <site>=<n> ..."   every second: liveness + request counters
-//                     "reopened"                   log files reopened after "reopen"
-//                     "drained"                    no connections left, about to exit 0
-//   master -> worker  "drain"                      (reload) stop accepting, finish in-flight,
-//                                                  answer each keep-alive connection's next
-//                                                  request with Connection: close, then exit
-//                     "shutdown"                   (graceful stop) the same, but idle
-//                                                  keep-alive connections are closed at once
-//                     "stop"                       exit now
-//                     "reopen"                     reopen log files
-//                     "status <json>"              the master's view, for /health/detailed
+// Control channel: an AF_UNIX SOCK_SEQPACKET socketpair; the messages and their framing are in
+// control_protocol.hpp.
 // EOF on the channel means the master is gone: the worker drains and exits.
 // Signals have the same meaning when sent directly: SIGTERM shutdown, SIGINT/SIGQUIT stop,
 // SIGUSR1 reopen.

@@ -12,7 +12,7 @@ master_view sample() {
     master_view v;
     v.master_pid = 100;
     v.generation = 3;
-    v.workers = {{101, 3, "ready"}, {102, 2, "draining"}};
+    v.workers = {{101, 3, "ready", {}}, {102, 2, "draining", {}}};
     v.reload_count = 2;
     v.last_reload.time = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
     v.last_reload.ok = false;
@@ -61,7 +61,7 @@ TEST(StatusJson, StatusLine) {
     master_view one;
     one.site_count = 1;
     one.listener_count = 2;
-    one.workers = {{1, 1, "ready"}};
+    one.workers = {{1, 1, "ready", {}}};
     one.generation = 1;
     one.site_requests = {{"a", 1}};
     EXPECT_EQ(status_line(one), "serving 1 site on 2 listeners, 1 worker, generation 1, 1 request");
@@ -69,6 +69,41 @@ TEST(StatusJson, StatusLine) {
 
 TEST(StatusJson, Rfc3339) {
     EXPECT_EQ(rfc3339(std::chrono::system_clock::time_point{}), "1970-01-01T00:00:00Z");
+}
+
+} // namespace
+
+namespace {
+
+using namespace bws::app;
+
+TEST(StatusJson, WorkerFailuresAndRestartKeys) {
+    auto v = sample();
+    v.workers[0].failures = {{"peer", 3}, {"filesystem", 1}};
+    v.last_reload.ok = true;
+    v.last_reload.restart_needed = {"[daemon] pid_file", "[server] backlog"};
+    auto json = boost::json::parse(status_json(v)).as_object();
+    auto& workers = json.at("workers").as_array();
+    EXPECT_EQ(workers[0].at("failures").at("peer").to_number<long long>(), 3);
+    EXPECT_EQ(workers[0].at("failures").at("filesystem").to_number<long long>(), 1);
+    EXPECT_TRUE(workers[1].at("failures").as_object().empty());
+    auto& keys = json.at("last_reload").at("restart_needed").as_array();
+    ASSERT_EQ(keys.size(), 2u);
+    EXPECT_EQ(keys[0].as_string(), "[daemon] pid_file");
+}
+
+TEST(StatusJson, ReloadStatusLine) {
+    auto v = sample();
+    EXPECT_EQ(reload_status_line(v), "reload #2 failed: invalid configuration: x.toml:3:1: boom; "
+                                     "serving 2 sites on 1 listener, 2 workers, generation 3, "
+                                     "15 requests");
+    v.last_reload.ok = true;
+    EXPECT_EQ(reload_status_line(v).rfind("reload #2 ok; serving 2 sites", 0), 0u);
+    v.last_reload.restart_needed = {"[daemon] pid_file", "[daemon] daemonize"};
+    EXPECT_EQ(reload_status_line(v).rfind("reload #2 ok; restart needed to apply [daemon] "
+                                          "pid_file, [daemon] daemonize; serving 2 sites",
+                                          0),
+              0u);
 }
 
 } // namespace

@@ -1,0 +1,127 @@
+// The master's internals, shared by master.cpp (phases, signals, startup, reloads, stop) and
+// master_workers.cpp (messages from workers, exits and replacement, ticks, watchdog, log
+// reopening). Not for use outside the master.
+#pragma once
+
+#include "app/daemonize.hpp"
+#include "app/listener_table.hpp"
+#include "app/master.hpp"
+#include "app/master_status.hpp"
+#include "app/pidfile.hpp"
+#include "app/reload_machine.hpp"
+#include "app/supervisor.hpp"
+#include "app/worker_health.hpp"
+#include "log/rotation.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bws::app::detail {
+
+using namespace std::chrono_literals;
+
+inline constexpr clock::duration startup_timeout = 30s;
+inline constexpr clock::duration fast_stop_grace = 2s;
+inline constexpr clock::duration tick_period = 1s;
+inline constexpr unsigned status_every_ticks = 5; // STATUS= refresh
+
+// [server] workers, or one per CPU this process may run on.
+unsigned worker_count(const config::snapshot& config);
+
+enum class phase { starting, running, stopping, stopping_fast, done };
+
+namespace asio = boost::asio;
+
+class master final : private worker_control, private reload_events {
+public:
+    master(const master_options& options, daemon_report report,
+           log::rotation_coordinator& rotation);
+    // Returns the exit code; in a forked worker returns with `child` set instead.
+    int run(std::optional<worker_launch>& child);
+
+private:
+    bool start(std::string& error);
+
+    // worker_control
+    bool spawn_worker(unsigned generation, unsigned index, const generation_setup& setup,
+                      std::string& error) override;
+    std::list<worker_record>& workers() override { return supervisor_.workers(); }
+    void send(worker_record& worker, control::kind message) override {
+        supervisor_.send(worker, message);
+    }
+    void signal(worker_record& worker, int signal_number) override {
+        supervisor_.signal(worker, signal_number);
+    }
+
+    // reload_events
+    std::optional<generation_setup> prepare_generation(std::string& error) override;
+    void reload_started() override;
+    void reload_queued() override { status_.write_state(reloads_, true); }
+    void generation_committed(const generation_setup& next) override;
+    void generation_aborted() override;
+    void reload_finished(bool ok) override;
+
+    void wait_signals();
+    void on_signal(int signal_number);
+
+    void on_message(worker_record& worker, const control::message& message);
+    void on_ready(worker_record& worker);
+    void on_exit(const worker_record& worker, int status);
+    void schedule_respawn(unsigned index, clock::duration delay);
+    void respawn(unsigned index);
+
+    void on_serving();
+    void fail_startup(const std::string& reason);
+
+    void begin_stop(bool fast);
+    void check_stopped();
+
+    void start_tick();
+    void on_tick();
+    void start_watchdog();
+
+    void broadcast_status() { status_.broadcast(supervisor_, reloads_); }
+
+    // Log files: size rotation is decided here; every process then reopens by name, and a
+    // rotated file is compressed only once every worker has confirmed ("reopened").
+    void request_reopen();
+    void check_reopened();
+    void configure_logging(const config::snapshot& config);
+    std::vector<std::filesystem::path> log_files(const config::snapshot& config) const;
+
+    const config::snapshot& current_config() const { return *reloads_.current().config; }
+
+    master_options options_;
+    asio::io_context ioc_; // first member: destroyed last
+    asio::signal_set signals_;
+    asio::steady_timer tick_timer_;
+    asio::steady_timer watchdog_timer_;
+    asio::steady_timer startup_timer_;
+    asio::steady_timer stop_timer_;
+    std::map<unsigned, asio::steady_timer> respawn_timers_;
+    listener_table listeners_;
+    supervisor supervisor_;
+    reload_machine reloads_;
+    master_status status_;
+    std::optional<worker_health> health_;
+    std::optional<pid_file> pid_file_;
+    daemon_report report_;
+    log::rotation_coordinator& rotation_;
+    bool rotation_awaiting_reopen_ = false;
+
+    phase phase_ = phase::starting;
+    bool stopping_announced_ = false;
+    int exit_code_ = 0;
+    std::optional<std::chrono::microseconds> watchdog_;
+    unsigned ticks_ = 0;
+};
+
+} // namespace bws::app::detail

@@ -1,0 +1,38 @@
+// What the master tells the world about itself: the status view (JSON for /health/detailed,
+// broadcast to every worker), the STATUS= text for systemd and the reload state file that
+// `bws --reload` reads. Built from the worker table and the reload machine.
+#pragma once
+
+#include "app/reload_machine.hpp"
+#include "app/status_json.hpp"
+#include "app/supervisor.hpp"
+
+#include <filesystem>
+#include <list>
+
+namespace bws::app {
+
+class master_status {
+public:
+    // `state_file` empty: no PID file, so no state file either.
+    explicit master_status(std::filesystem::path state_file);
+
+    // A worker left the table: its request counts stay in the totals.
+    void retire(const worker_record& worker);
+
+    master_view view(const std::list<worker_record>& workers, const reload_machine& reloads) const;
+
+    // The status frame, sent to every worker (a view too large for a frame is not sent).
+    void broadcast(supervisor& workers, const reload_machine& reloads) const;
+
+    // Rewrites the state file; `reloading`: a reload is running or queued.
+    void write_state(const reload_machine& reloads, bool reloading) const;
+    void remove_state() const;
+
+private:
+    std::filesystem::path state_file_;
+    std::map<std::string, std::uint64_t> retired_counters_;
+    clock::time_point started_ = clock::now();
+};
+
+} // namespace bws::app
