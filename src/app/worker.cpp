@@ -142,9 +142,8 @@ private:
         control::counters requests;
         for (const auto& [site, count] : server_.site_counters())
             requests[site] += count;
-        // Empty until the lead wires http::server::failure_counts() in here after the merge.
-        control::counters failures;
-        send_frame(heartbeat_frame(requests, failures));
+        // The session failure funnel's counts, so /health/detailed lists every worker's.
+        send_frame(heartbeat_frame(requests, server_.failure_counts()));
         heartbeat_.expires_after(heartbeat_interval);
         heartbeat_.async_wait([this](boost::system::error_code ec) {
             if (!ec)

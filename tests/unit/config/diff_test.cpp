@@ -1,6 +1,8 @@
 // config::restart_required_changes: the keys a reload cannot apply, and only those.
 #include "config/diff.hpp"
 
+#include "../config_test_util.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -11,7 +13,7 @@ using keys = std::vector<std::string>;
 snapshot base() {
     snapshot s;
     s.daemon.pid_file = "/run/bws.pid";
-    s.listeners = {{"127.0.0.1", 8080}};
+    s.listeners = {test::listener("127.0.0.1", 8080)};
     return s;
 }
 
@@ -37,16 +39,16 @@ TEST(ConfigDiff, KeysAppliedLiveAreNotListed) {
     loaded.server.workers = 8;
     loaded.server.shutdown_timeout = std::chrono::milliseconds(1000);
     loaded.logging.level = log_level::debug;
-    loaded.listeners.push_back({"127.0.0.1", 9090});
+    loaded.listeners.push_back(test::listener("127.0.0.1", 9090));
     EXPECT_TRUE(restart_required_changes(base(), loaded).empty());
 }
 
 TEST(ConfigDiff, BacklogOnlyMattersForKeptListeners) {
     auto loaded = base();
     loaded.server.backlog = 128;
-    loaded.listeners = {{"127.0.0.1", 9090}}; // every socket is new: opened with 128
+    loaded.listeners = {test::listener("127.0.0.1", 9090)}; // every socket is new: opened with 128
     EXPECT_TRUE(restart_required_changes(base(), loaded).empty());
-    loaded.listeners.push_back({"127.0.0.1", 8080});
+    loaded.listeners.push_back(test::listener("127.0.0.1", 8080));
     EXPECT_EQ(restart_required_changes(base(), loaded), keys{"[server] backlog"});
 }
 
