@@ -118,9 +118,13 @@ std::string subject_text(X509* cert) {
 }
 
 std::string certificate::sha256_fingerprint() const {
+    return tls::sha256_fingerprint(leaf_.get());
+}
+
+std::string sha256_fingerprint(X509* cert) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    X509_digest(leaf_.get(), EVP_sha256(), digest, &size);
+    X509_digest(cert, EVP_sha256(), digest, &size);
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string text;
     for (unsigned int i = 0; i < size; ++i) {

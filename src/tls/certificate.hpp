@@ -32,6 +32,8 @@ struct diagnostic {
 
 // The subject of `cert` in RFC 2253 form ("CN=example.com,O=Example").
 std::string subject_text(X509* cert);
+// The SHA-256 fingerprint of `cert` as colon-separated upper-case hex (openssl x509 -fingerprint).
+std::string sha256_fingerprint(X509* cert);
 
 class certificate {
 public:
