@@ -31,8 +31,8 @@ void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) 
     X509_EXTENSION_free(ext);
 }
 
-X509* make_cert(const std::string& common_name, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
-                long serial, long from, long until) {
+X509* make_cert(const std::string& common_name, EVP_PKEY* key, X509* issuer, long serial, long from,
+                long until) {
     X509* cert = X509_new();
     X509_set_version(cert, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);

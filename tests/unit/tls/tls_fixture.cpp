@@ -72,8 +72,35 @@ ssl_ctx_ptr make_client_ctx(int min_version, int max_version) {
     return ctx;
 }
 
+std::unique_ptr<context_table> make_table(const std::function<void(std::size_t, settings&)>& tweak,
+                                          const ticket_keys* keys, bool refuse_unknown_sni) {
+    const auto& p = pki();
+    const std::vector<std::vector<const pem_files*>> files = {
+        {&p.a_rsa, &p.a_ecdsa}, {&p.b_ecdsa}, {&p.c_wildcard}};
+    const std::vector<std::vector<std::string>> names = {
+        {"a.example.com", "www.a.example.com"}, {"b.example.com"}, {"*.c.example.com"}};
+    std::vector<table_site> sites;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        settings config;
+        std::vector<certificate> certs;
+        for (const pem_files* f : files[i]) {
+            config.certificates.push_back({f->cert_file, f->key_file});
+            certs.push_back(load_or_fail(*f));
+        }
+        if (tweak)
+            tweak(i, config);
+        std::vector<diagnostic> out;
+        auto context = site_context::build(config, certs, keys, names[i].front(), out);
+        if (!context)
+            throw std::runtime_error("cannot build site " + names[i].front() + ": " +
+                                     (out.empty() ? "" : out.front().message));
+        sites.push_back({10 + i, names[i], std::move(context)});
+    }
+    return std::make_unique<context_table>(std::move(sites), 0, refuse_unknown_sni);
+}
+
 connection_pair::connection_pair(const context_table& table, SSL_CTX* client_ctx,
-                                 const std::string& sni) {
+                                 const std::string& sni, bool check_host) {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
         throw std::runtime_error("socketpair failed");
@@ -85,7 +112,8 @@ connection_pair::connection_pair(const context_table& table, SSL_CTX* client_ctx
     SSL_set_connect_state(client.get());
     if (!sni.empty()) {
         SSL_set_tlsext_host_name(client.get(), sni.c_str());
-        SSL_set1_host(client.get(), sni.c_str());
+        if (check_host)
+            SSL_set1_host(client.get(), sni.c_str());
     }
     static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
     SSL_set_alpn_protos(client.get(), alpn, sizeof alpn);

@@ -8,6 +8,7 @@
 #include "tls/context.hpp"
 #include "tls/stream.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,14 +29,24 @@ certificate load_or_fail(const pem_files& files);
 // A client context that trusts the test server CA and verifies the peer.
 ssl_ctx_ptr make_client_ctx(int min_version = TLS1_2_VERSION, int max_version = TLS1_3_VERSION);
 
+// A table of three sites, as on one TLS port: site_id 10 "a.example.com" and
+// "www.a.example.com" (RSA and ECDSA, the default), 11 "b.example.com" (ECDSA),
+// 12 "*.c.example.com" (ECDSA). `tweak(index, settings)` adjusts a site's settings; `id`
+// prefixes the session id contexts.
+std::unique_ptr<context_table>
+make_table(const std::function<void(std::size_t, settings&)>& tweak = {},
+           const ticket_keys* keys = nullptr, bool refuse_unknown_sni = false);
+
 struct connection_pair {
     int server_fd = -1;
     int client_fd = -1;
     std::unique_ptr<stream> server;
     ssl_ptr client;
 
-    // `sni` empty: no server_name extension.
-    connection_pair(const context_table& table, SSL_CTX* client_ctx, const std::string& sni);
+    // `sni` empty: no server_name extension. `check_host`: the client verifies that the
+    // certificate names `sni`.
+    connection_pair(const context_table& table, SSL_CTX* client_ctx, const std::string& sni,
+                    bool check_host = true);
     ~connection_pair();
     connection_pair(const connection_pair&) = delete;
     connection_pair& operator=(const connection_pair&) = delete;
