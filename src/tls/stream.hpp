@@ -47,7 +47,8 @@ public:
     static constexpr std::size_t record_size = 16384;
 
     // Takes an SSL from context_table::new_ssl(); `fd` stays owned by the caller and must be
-    // non-blocking.
+    // non-blocking. The process must ignore SIGPIPE (bws workers do): OpenSSL writes with
+    // write(2), and a peer that went away then gives EPIPE.
     stream(ssl_ptr ssl, int fd);
 
     io_result handshake();

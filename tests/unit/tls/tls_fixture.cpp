@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 
+#include <csignal>
 #include <stdexcept>
 
 namespace bws::tls::testing {
@@ -101,6 +102,7 @@ std::unique_ptr<context_table> make_table(const std::function<void(std::size_t, 
 
 connection_pair::connection_pair(const context_table& table, SSL_CTX* client_ctx,
                                  const std::string& sni, bool check_host) {
+    std::signal(SIGPIPE, SIG_IGN); // as in bws workers: a write to a closed peer is EPIPE
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
         throw std::runtime_error("socketpair failed");
