@@ -14,6 +14,16 @@
 
 namespace bws::tls {
 
+namespace {
+
+// classify() reads errno and the error queue, so neither may hold leftovers of earlier calls.
+void reset_errors() {
+    ERR_clear_error();
+    errno = 0;
+}
+
+} // namespace
+
 stream::stream(ssl_ptr ssl, int fd) : ssl_(std::move(ssl)) {
     SSL_set_fd(ssl_.get(), fd);
     SSL_set_accept_state(ssl_.get());
@@ -35,7 +45,7 @@ io_result stream::classify(int ret, bool in_handshake) {
     case SSL_ERROR_ZERO_RETURN:
         return {status::closed, 0, {}};
     case SSL_ERROR_SYSCALL:
-        if (queued == 0 && (ret == 0 || saved_errno == 0))
+        if (queued == 0 && saved_errno == 0) // EOF seen by the socket BIO, no alert
             return {status::closed, 0, errc::stream_truncated};
         if (saved_errno == ECONNRESET || saved_errno == EPIPE)
             return {status::closed, 0, std::error_code(saved_errno, std::generic_category())};
@@ -52,7 +62,7 @@ io_result stream::classify(int ret, bool in_handshake) {
 }
 
 io_result stream::handshake() {
-    ERR_clear_error();
+    reset_errors();
     const int ret = SSL_do_handshake(ssl_.get());
     if (ret == 1)
         return {status::done, 0, {}};
@@ -60,7 +70,7 @@ io_result stream::handshake() {
 }
 
 io_result stream::read(void* buffer, std::size_t size) {
-    ERR_clear_error();
+    reset_errors();
     std::size_t got = 0;
     const int ret = SSL_read_ex(ssl_.get(), buffer, size, &got);
     if (ret == 1)
@@ -69,7 +79,7 @@ io_result stream::read(void* buffer, std::size_t size) {
 }
 
 io_result stream::write_direct(const unsigned char* data, std::size_t size) {
-    ERR_clear_error();
+    reset_errors();
     std::size_t sent = 0;
     // With partial writes on, this returns after each record that reached the socket; on
     // want_write OpenSSL keeps the encrypted record and the caller retries with the same bytes.
@@ -141,7 +151,7 @@ io_result stream::write(std::span<const iovec> buffers) {
 }
 
 io_result stream::shutdown() {
-    ERR_clear_error();
+    reset_errors();
     const int ret = SSL_shutdown(ssl_.get());
     if (ret >= 0)
         return {status::done, 0, {}};

@@ -46,8 +46,8 @@ public:
     // Plaintext bytes per TLS record; small pieces are gathered into records this large.
     static constexpr std::size_t record_size = 16384;
 
-    // Takes an SSL from context_table::new_ssl(); `fd` stays owned by the caller and must be
-    // non-blocking. The process must ignore SIGPIPE (bws workers do): OpenSSL writes with
+    // Takes a non-null SSL from context_table::new_ssl(); `fd` stays owned by the caller and must
+    // be non-blocking. The process must ignore SIGPIPE (bws workers do): OpenSSL writes with
     // write(2), and a peer that went away then gives EPIPE.
     stream(ssl_ptr ssl, int fd);
 

@@ -41,8 +41,8 @@ int on_ticket_key(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_C
                   EVP_MAC_CTX* hmac, int encrypt) {
     const auto* keys =
         static_cast<const ticket_keys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keys_index()));
-    if (keys == nullptr)
-        return encrypt ? -1 : 0;
+    if (keys == nullptr) // a context built without keys: no ticket (encrypt) or no resumption
+        return 0;
     const ticket_keys::view v = keys->read();
     const int iv_size = EVP_CIPHER_get_iv_length(EVP_aes_256_cbc());
     if (encrypt) {
