@@ -172,6 +172,19 @@ TEST(TlsContext, PerSiteProtocolAndCiphersFollowSni) {
     EXPECT_EQ(c.server->info().cipher, "ECDHE-ECDSA-CHACHA20-POLY1305");
 }
 
+// A key share for a group the server does not accept forces a HelloRetryRequest: the second
+// ClientHello runs the callback again and must land on the same site.
+TEST(TlsContext, HelloRetryRequestKeepsTheSite) {
+    auto table = make_table();
+    auto client = make_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION);
+    ASSERT_EQ(SSL_CTX_set1_groups_list(client.get(), "P-521:X25519"), 1);
+    connection_pair c(*table, client.get(), "b.example.com");
+    ASSERT_TRUE(c.handshake());
+    EXPECT_EQ(site_of(c), 11u);
+    EXPECT_EQ(peer_fingerprint(c.client.get()), file_fingerprint(pki().b_ecdsa));
+    EXPECT_EQ(SSL_get_negotiated_group(c.server->native()), NID_X25519); // not the first share
+}
+
 void use_client_certificate(SSL* ssl) {
     ASSERT_EQ(SSL_use_certificate_chain_file(ssl, pki().client.cert_file.c_str()), 1);
     ASSERT_EQ(SSL_use_PrivateKey_file(ssl, pki().client.key_file.c_str(), SSL_FILETYPE_PEM), 1);
