@@ -1,0 +1,82 @@
+// A server-side TLS connection driven directly over a non-blocking socket fd (no memory BIO
+// pair, no Asio ssl::stream): each step returns what it needs next, so an async session waits
+// with socket.async_wait(wait_read / wait_write) and calls the step again.
+#pragma once
+
+#include "tls/openssl_ptr.hpp"
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+
+namespace bws::tls {
+
+struct table_site;
+
+enum class status {
+    done,       // the step finished
+    want_read,  // wait until the fd is readable, then call the same step again
+    want_write, // wait until the fd is writable, then call the same step again
+    closed,     // the peer went away: ec is empty after close_notify, else benign (truncated)
+    error,      // a real failure: ec says which (errc::handshake_failed, a system error, ...)
+};
+
+struct io_result {
+    status state;
+    std::size_t bytes = 0; // read: bytes read; write: bytes of the caller's buffers consumed
+    std::error_code ec;
+};
+
+struct peer_info {
+    std::string version;        // "TLSv1.3"
+    std::string cipher;         // "TLS_AES_128_GCM_SHA256"
+    std::string alpn;           // "http/1.1" or ""
+    std::string client_subject; // RFC 2253 subject of a verified client certificate, or ""
+    const table_site* site = nullptr;
+    bool resumed = false;
+};
+
+class stream {
+public:
+    // Plaintext bytes per TLS record; small pieces are gathered into records this large.
+    static constexpr std::size_t record_size = 16384;
+
+    // Takes a non-null SSL from context_table::new_ssl(); `fd` stays owned by the caller and must
+    // be non-blocking. The process must ignore SIGPIPE (bws workers do): OpenSSL writes with
+    // write(2), and a peer that went away then gives EPIPE.
+    stream(ssl_ptr ssl, int fd);
+
+    io_result handshake();
+    // Reads decrypted bytes into `buffer`; done with bytes > 0, or want_read/closed/error.
+    io_result read(void* buffer, std::size_t size);
+    // Encrypts and sends the buffers, gathering small ones into full records. `bytes` is how
+    // much of `buffers` was consumed; done means all of it was consumed and sent. After
+    // want_read/want_write call again with the unconsumed rest (possibly nothing) once the fd
+    // is ready: consumed bytes may still sit in a pending record until a call returns done.
+    io_result write(std::span<const iovec> buffers);
+    // Sends close_notify (does not wait for the peer's).
+    io_result shutdown();
+
+    peer_info info() const;
+    SSL* native() const noexcept { return ssl_.get(); }
+    // True while a gathered record waits for the socket.
+    bool write_pending() const noexcept { return record_size_ > 0; }
+
+private:
+    io_result classify(int ret, bool in_handshake);
+    io_result flush_record();
+    io_result write_direct(const unsigned char* data, std::size_t size);
+
+    ssl_ptr ssl_;
+    // Allocated while a write is under way and freed when it completes, so idle connections
+    // keep no write buffer.
+    std::unique_ptr<unsigned char[]> record_;
+    std::size_t record_size_ = 0;
+};
+
+} // namespace bws::tls
