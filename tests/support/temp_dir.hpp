@@ -12,7 +12,9 @@ namespace bws::test {
 // when started as root, or as_unprivileged() checks) can traverse it.
 class temp_dir {
 public:
-    explicit temp_dir(const std::string& prefix = "bws-test");
+    temp_dir() : temp_dir("bws-test") {}
+    // The directory's name starts with `prefix` (e.g. "bws-cache"), for leftovers' sake.
+    explicit temp_dir(const std::string& prefix);
     ~temp_dir();
     temp_dir(const temp_dir&) = delete;
     temp_dir& operator=(const temp_dir&) = delete;
