@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root), builds bws with its tests and runs the whole
-# suite: unit and integration tests (ctest), then every tests/system/*_test.sh (shell
-# scripts, packages, real systemd in a container). Ends with one "N passed, N failed" line
-# and a non-zero exit status if anything failed. `.ci/run` runs exactly this.
+# suite: the style checks (clang-format, clang-tidy), unit and integration tests (ctest), the
+# same unit and integration tests again in an ASan+UBSan build, then every
+# tests/system/*_test.sh (shell scripts, packages, real systemd in a container). Ends with one
+# "total: N passed, N failed" line and a non-zero exit status if anything failed. `.ci/run`
+# runs exactly this.
 #
-# env: BUILD_DIR (default build-tests), SKIP_SYSTEM=1 to run only ctest, SANITIZE=1 to also
-#      build with ASan+UBSan (in $BUILD_DIR-asan) and run the unit and integration tests there.
+# env: BUILD_DIR (default build-tests; the sanitizer build goes to $BUILD_DIR-asan),
+#      SKIP_SYSTEM=1 to skip tests/system/, SANITIZE=0 to skip the ASan+UBSan build and its
+#      tests, LINT=0 to skip clang-format and clang-tidy (quick local runs).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$top/build-tests}
@@ -18,6 +21,23 @@ cmake --build "$build" || { echo "run-tests: build failed" >&2; exit 1; }
 passed=0
 failed=0
 summary=()
+
+# One pass/fail check (a command), counted in the summary; its time is shown too.
+run_check() {
+    local name=$1 start code
+    shift
+    echo "=== $name"
+    start=$(date +%s)
+    "$@"
+    code=$?
+    if [ "$code" -eq 0 ]; then
+        passed=$((passed + 1))
+        summary+=("$name: passed ($(($(date +%s) - start)) s)")
+    else
+        failed=$((failed + 1))
+        summary+=("$name: FAILED, exit $code ($(($(date +%s) - start)) s)")
+    fi
+}
 
 # ctest prints "N% tests passed, F tests failed out of T".
 run_ctest() {
@@ -65,18 +85,32 @@ run_script() {
     summary+=("$(basename "$script"): ${p:-0} passed, ${f:-0} failed (exit $code)")
 }
 
+if [ "${LINT:-1}" != 0 ]; then
+    run_check clang-format "$top/scripts/dev/lint.sh" format
+    run_check clang-tidy "$top/scripts/dev/lint.sh" tidy "$build"
+fi
 run_ctest unit 2
 run_ctest integration 1
-if [ "${SANITIZE:-0}" = 1 ]; then
+if [ "${SANITIZE:-1}" != 0 ]; then
     main_build=$build
     build=$build-asan
-    if ! { cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DBWS_SANITIZE=ON >/dev/null && cmake --build "$build"; }; then
+    start=$(date +%s)
+    if cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DBWS_SANITIZE=ON >/dev/null && cmake --build "$build"; then
+        summary+=("sanitizer build: $(($(date +%s) - start)) s")
+        # Any sanitizer report ends the process with a failure: UBSan's checks are recoverable
+        # by default (a message, then carry on), which a test would never notice. Leaks are
+        # reported at exit of every process (tests, bws master, workers).
+        export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
+        export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+        run_ctest unit 2
+        run_ctest integration 1
+        unset ASAN_OPTIONS UBSAN_OPTIONS
+    else
         echo "run-tests: sanitizer build failed" >&2
-        exit 1
+        summary+=("sanitizer build: FAILED")
+        failed=$((failed + 1))
     fi
-    run_ctest unit 2
-    run_ctest integration 1
     build=$main_build
 fi
 if [ "${SKIP_SYSTEM:-0}" != 1 ]; then

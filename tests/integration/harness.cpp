@@ -8,66 +8,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sstream>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-#include <sys/stat.h>
-
 namespace bws::test {
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred())
-            return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return pred();
-}
-
-temp_dir::temp_dir() {
-    auto base = std::filesystem::temp_directory_path() / "bws-test-XXXXXX";
-    std::string pattern = base.string();
-    if (!::mkdtemp(pattern.data()))
-        throw std::runtime_error("mkdtemp failed");
-    // Run as root, bws drops its workers to "nobody": they must be able to read the tree.
-    ::chmod(pattern.c_str(), 0755);
-    path_ = pattern;
-}
-
-temp_dir::~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-}
-
-std::filesystem::path temp_dir::write(const std::string& name, const std::string& content) const {
-    auto p = path_ / name;
-    write_file(p, content);
-    for (auto d = p.parent_path(); d != path_ && d.has_relative_path(); d = d.parent_path())
-        ::chmod(d.c_str(), 0755);
-    ::chmod(p.c_str(), 0644);
-    return p;
-}
-
-void write_file(const std::filesystem::path& path, const std::string& content) {
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream data;
-    data << in.rdbuf();
-    return data.str();
-}
 
 namespace {
 
@@ -82,17 +33,23 @@ sockaddr_in loopback(std::uint16_t port) {
 } // namespace
 
 std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // The reservation is never closed: the process (one test, under ctest) ends soon enough,
+    // and closing it after bws started would gain nothing.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     auto addr = loopback(0);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        throw std::runtime_error(std::string("free_port: ") + std::strerror(errno));
     return ntohs(addr.sin_port);
 }
 
 int listen_on(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     auto addr = loopback(port);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 1) != 0) {
         ::close(fd);
@@ -299,62 +256,6 @@ http_response get(std::uint16_t port, const std::string& target, const std::stri
                   const std::string& extra) {
     return request(port, "GET " + target + " HTTP/1.1\r\nHost: " + host +
                              "\r\nConnection: close\r\n" + extra + "\r\n");
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd,
-            int err_fd) {
-    // Everything the child needs is prepared before fork: only async-signal-safe calls after.
-    std::vector<std::string> argv_storage(argv);
-    std::vector<char*> args;
-    for (auto& a : argv_storage)
-        args.push_back(a.data());
-    args.push_back(nullptr);
-    std::vector<std::string> env_storage(env);
-    pid_t pid = ::fork();
-    if (pid != 0)
-        return pid;
-    int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
-    if (out_fd >= 0)
-        ::dup2(out_fd, 1);
-    if (err_fd >= 0)
-        ::dup2(err_fd, 2);
-    for (auto& e : env_storage)
-        ::putenv(e.data());
-    ::execv(args[0], args.data());
-    ::_exit(127);
-}
-
-std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (std::chrono::steady_clock::now() >= deadline)
-            return std::nullopt;
-        std::this_thread::sleep_for(10ms);
-    }
-}
-
-command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds limit,
-                           const std::vector<std::string>& env) {
-    command_result r;
-    temp_dir io;
-    int fd =
-        ::open((io / "output").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    pid_t pid = spawn(argv, env, fd, fd);
-    ::close(fd);
-    if (pid < 0)
-        return r;
-    auto code = wait_exit(pid, limit);
-    if (!code) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-    }
-    r.exit_code = code.value_or(-1);
-    r.output = read_file(io / "output");
-    return r;
 }
 
 command_result run_bws(std::vector<std::string> args, std::chrono::milliseconds limit,

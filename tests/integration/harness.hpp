@@ -1,8 +1,12 @@
 // Integration-test harness, the generic primitives every integration test shares: temp dirs and
-// files, free loopback ports, child processes (the real bws binary or any program), and a small
-// blocking HTTP/1.1 client over raw sockets. process_harness.hpp builds the process-model helpers
-// on top of it.
+// files, child processes and readiness waits (from tests/support/, re-exported here), reserved
+// loopback ports, the real bws binary, and a small blocking HTTP/1.1 client over raw sockets.
+// process_harness.hpp builds the process-model helpers on top of it.
 #pragma once
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -19,33 +23,16 @@ namespace bws::test {
 
 using namespace std::chrono_literals;
 
-// Polls `pred` every 20 ms until it holds or `limit` passes; the last answer of `pred`.
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit);
-
-// A directory under $TMPDIR removed (recursively) when the object goes away.
-class temp_dir {
-public:
-    temp_dir();
-    ~temp_dir();
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-    // Writes `name` (relative, parents created) readable by all: run as root, bws drops its
-    // workers to "nobody", who must still read docroots and configs. Returns the full path.
-    std::filesystem::path write(const std::string& name, const std::string& content) const;
-
-private:
-    std::filesystem::path path_;
-};
-
-void write_file(const std::filesystem::path& path, const std::string& content);
-std::string read_file(const std::filesystem::path& path);
-
-// A loopback TCP port that was free a moment ago (bind to port 0, read it, close).
+// A loopback TCP port reserved for this test process: a socket bound to 127.0.0.1:port with
+// SO_REUSEADDR but not listening stays open until the process exits. The kernel then never
+// hands the port to anyone else (bind to port 0 and connect() skip bound ports; an explicit
+// bind without SO_REUSEADDR fails), while bws, whose listeners set SO_REUSEADDR, can still
+// bind and listen on it; connections only ever reach a listening socket. So no other process
+// can take the port between this call and bws starting (the race of bind-read-close).
 std::uint16_t free_port();
 
-// A listening socket on 127.0.0.1:port, e.g. to make the port busy; -1 when bind or listen fail.
+// A listening socket on 127.0.0.1:port, e.g. to make the port busy (SO_REUSEADDR, so that it
+// can take a port reserved by free_port()); -1 when bind or listen fail.
 int listen_on(std::uint16_t port);
 // A blocking TCP connection to 127.0.0.1:port (TCP_NODELAY, SO_RCVBUF set to `receive_buffer`
 // when > 0); -1 (errno set) when refused.
@@ -119,24 +106,7 @@ http_response request(std::uint16_t port, const std::string& raw, bool head = fa
 http_response get(std::uint16_t port, const std::string& target,
                   const std::string& host = "localhost", const std::string& extra = "");
 
-// Starts `argv` (argv[0] is the program path) with extra environment entries ("NAME=value"),
-// stdin from /dev/null, stdout and stderr on the given descriptors (inherited when < 0).
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd,
-            int err_fd);
-// Reaps `pid` once it exits: its exit code, 128 + the signal number when a signal ended it,
-// nullopt when it is still running after `limit`.
-std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds limit);
-
-struct command_result {
-    int exit_code = -1; // -1 when it was killed for running too long
-    std::string output; // stdout and stderr, interleaved as written
-};
-
-// Runs `argv` to completion, killed after `limit`; exit code and combined output.
-command_result run_command(const std::vector<std::string>& argv,
-                           std::chrono::milliseconds limit = 30s,
-                           const std::vector<std::string>& env = {});
-// The same for `bws args...`.
+// run_command() for `bws args...`.
 command_result run_bws(std::vector<std::string> args, std::chrono::milliseconds limit = 70s,
                        const std::vector<std::string>& env = {});
 

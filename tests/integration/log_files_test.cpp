@@ -4,13 +4,13 @@
 // unwritable and full log directories, and the server-log line format. See docs/logging.md.
 #include "harness.hpp"
 #include "process_harness.hpp"
+#include "support/log_text.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <pwd.h>
 #include <sys/mount.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -24,6 +24,8 @@ namespace proc = bws::test::proc;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
+using bws::test::gunzip;
+using bws::test::split_lines;
 
 // Workers started by root: with allow_root_workers they keep the master's uid, as in the
 // packaged unit where master and workers both run as User=bws. The log directory then needs
@@ -61,25 +63,6 @@ struct log_setup {
     }
 };
 
-// The whole content of a gzip file; fails the test when it is not gzip or is truncated.
-std::string gunzip(const fs::path& path) {
-    std::string out;
-    gzFile f = gzopen(path.c_str(), "rb");
-    EXPECT_NE(f, nullptr) << path;
-    if (f == nullptr)
-        return out;
-    char buf[65536];
-    int n;
-    while ((n = gzread(f, buf, sizeof buf)) > 0)
-        out.append(buf, static_cast<std::size_t>(n));
-    int err = Z_OK;
-    const char* message = gzerror(f, &err);
-    EXPECT_EQ(gzdirect(f), 0) << path << " is not gzip-compressed";
-    EXPECT_TRUE(n == 0 && (err == Z_OK || err == Z_STREAM_END)) << path << ": " << message;
-    gzclose(f);
-    return out;
-}
-
 // Rotated siblings of `base` (base.N and base.N.gz): file name -> index.
 std::map<std::string, unsigned> rotated_files(const fs::path& base) {
     std::map<std::string, unsigned> result;
@@ -105,23 +88,6 @@ std::map<std::string, std::string> log_contents(const fs::path& base) {
         result[name] = name.ends_with(".gz") ? gunzip(path) : proc::read_file(path);
     }
     return result;
-}
-
-std::vector<std::string> split_lines(const std::string& text, bool* whole = nullptr) {
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        const auto end = text.find('\n', start);
-        if (end == std::string::npos) {
-            lines.push_back(text.substr(start));
-            if (whole)
-                *whole = false;
-            break;
-        }
-        lines.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return lines;
 }
 
 // One combined line for GET /index.html?id=ID by the test client (no Referer, no
@@ -302,7 +268,7 @@ TEST(LogFiles, MaxFilesRetention) {
             for (const auto& [name, index] : rotated_files(s.access))
                 highest = std::max(highest, index);
             ++samples;
-            std::this_thread::sleep_for(5ms);
+            std::this_thread::sleep_for(5ms); // the sampling period of the watcher, not a wait
         }
     });
     load_result load;
@@ -641,9 +607,11 @@ TEST(LogFiles, UnwritableLogDirectoryKeepsServing) {
     std::string logged;
     EXPECT_TRUE(proc::wait_until(
         [&] {
+            // A new probe each round; its line is flushed within 100 ms once logging works.
             const auto id = probe(s.port, "fixed");
-            std::this_thread::sleep_for(150ms); // one flush interval for this probe
-            return !id.empty() && ids_in(proc::read_file(s.access)).count(id) > 0;
+            return !id.empty() &&
+                   proc::wait_until([&] { return ids_in(proc::read_file(s.access)).count(id) > 0; },
+                                    500ms);
         },
         10s))
         << bws.log();
@@ -692,9 +660,11 @@ TEST(LogFiles, FullFilesystemKeepsServingAndRecovers) {
     std::vector<std::string> recovered;
     EXPECT_TRUE(proc::wait_until(
         [&] {
+            // A new probe each round; its line is flushed within 100 ms once logging works.
             const auto id = probe(s.port, "space");
-            std::this_thread::sleep_for(150ms); // one flush interval for this probe
-            return !id.empty() && ids_in(proc::read_file(s.access)).count(id) > 0;
+            return !id.empty() &&
+                   proc::wait_until([&] { return ids_in(proc::read_file(s.access)).count(id) > 0; },
+                                    500ms);
         },
         10s))
         << bws.log();

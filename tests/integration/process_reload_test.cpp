@@ -179,7 +179,7 @@ std::size_t slow_download(std::uint16_t port, const std::string& path,
             body += static_cast<size_t>(n);
         }
         progress = body;
-        std::this_thread::sleep_for(2ms);
+        std::this_thread::sleep_for(2ms); // the slow reader under test: paced, not waiting
     }
     close(fd);
     return body;

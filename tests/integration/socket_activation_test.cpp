@@ -48,12 +48,12 @@ static_dir = "www"
     write_file(d / "bws.toml", config + "[sites.headers]\n\"X-Generation\" = \"two\"\n");
     ::kill(p.pid(), SIGHUP);
     http_response r;
-    for (int i = 0; i < 100; ++i) {
-        r = get(port, "/");
-        if (r.header("x-generation") == "two")
-            break;
-        std::this_thread::sleep_for(50ms);
-    }
+    wait_until(
+        [&] {
+            r = get(port, "/");
+            return r.header("x-generation") == "two";
+        },
+        5s);
     EXPECT_EQ(r.header("x-generation"), "two") << p.err();
     EXPECT_EQ(r.body, "activated\n");
     EXPECT_EQ(p.err().find("Address already in use"), std::string::npos) << p.err();

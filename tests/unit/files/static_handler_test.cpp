@@ -2,6 +2,8 @@
 #include "files/file_cache.hpp"
 #include "files/http_date.hpp"
 #include "files/static_handler.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,9 +23,7 @@ namespace {
 class FilesHandler : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string templ = (fs::temp_directory_path() / "bws-handler-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-        base_ = templ;
+        base_ = dir_.path();
         root_ = base_ / "www";
         fs::create_directories(root_ / "sub");
         fs::create_directories(root_ / "empty");
@@ -44,14 +44,7 @@ protected:
         site_.name = "test";
         site_.static_dir = root_;
     }
-    void TearDown() override {
-        std::error_code ec;
-        fs::permissions(root_ / "private.txt", fs::perms::owner_all, ec);
-        fs::remove_all(base_, ec);
-    }
-    void write(const std::string& rel, const std::string& text) {
-        std::ofstream(root_ / rel, std::ios::binary) << text;
-    }
+    void write(const std::string& rel, const std::string& text) { dir_.write("www/" + rel, text); }
     files::static_handler make(std::shared_ptr<files::file_cache> cache = nullptr) {
         return files::static_handler(site_, limits_, std::move(cache));
     }
@@ -83,6 +76,7 @@ protected:
         return out;
     }
 
+    bws::test::temp_dir dir_{"bws-handler"};
     fs::path base_;
     fs::path root_;
     config::site site_;
@@ -215,13 +209,22 @@ TEST_F(FilesHandler, DirectoryWithoutSlashRedirects) {
 }
 
 TEST_F(FilesHandler, PermissionDeniedIs403) {
-    if (::geteuid() == 0)
-        GTEST_SKIP() << "root ignores file permissions";
     write("private.txt", "private");
     fs::permissions(root_ / "private.txt", fs::perms::none);
-    auto r = get("/private.txt");
-    EXPECT_EQ(r.status, 403u);
-    EXPECT_TRUE(r.use_error_page);
+    struct outcome {
+        unsigned status;
+        bool use_error_page;
+        unsigned readable_status; // a readable file next to it, to show the user can read at all
+    };
+    // Root ignores file permissions: as root, the handler runs in a child dropped to "nobody".
+    const auto r = bws::test::as_unprivileged([&] {
+        const auto denied = get("/private.txt");
+        return outcome{denied.status, denied.use_error_page, get("/hello.txt").status};
+    });
+    ASSERT_TRUE(r.has_value()) << "the unprivileged child failed";
+    EXPECT_EQ(r->status, 403u);
+    EXPECT_TRUE(r->use_error_page);
+    EXPECT_EQ(r->readable_status, 200u);
 }
 
 TEST_F(FilesHandler, MissingRootIs404) {

@@ -1,7 +1,8 @@
 // Where access lines go (per-site, global, default, off), writer sharing by path, buffering
 // and reopen.
 #include "log/access_log.hpp"
-#include "log_test_support.hpp"
+#include "support/log_text.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>

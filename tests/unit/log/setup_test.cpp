@@ -3,7 +3,8 @@
 #include "log/context.hpp"
 #include "log/line_sink.hpp"
 #include "log/setup.hpp"
-#include "log_test_support.hpp"
+#include "support/log_text.hpp"
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

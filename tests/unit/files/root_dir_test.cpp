@@ -1,5 +1,7 @@
 // Opening beneath a site root: symlinks in and out, absolute links, both strategies.
 #include "files/root_dir.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,9 +20,7 @@ namespace {
 class FilesRootDir : public ::testing::TestWithParam<root_dir::strategy> {
 protected:
     void SetUp() override {
-        std::string templ = (fs::temp_directory_path() / "bws-rootdir-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-        base_ = templ;
+        base_ = dir_.path();
         root_ = base_ / "root";
         fs::create_directories(root_ / "sub");
         write(root_ / "index.html", "root index");
@@ -29,13 +29,8 @@ protected:
         fs::create_directories(base_ / "outside_dir");
         write(base_ / "outside_dir" / "x.txt", "outside dir");
     }
-    void TearDown() override {
-        std::error_code ec;
-        fs::permissions(root_ / "locked", fs::perms::owner_all, ec);
-        fs::remove_all(base_, ec);
-    }
-    static void write(const fs::path& p, const std::string& text) {
-        std::ofstream(p, std::ios::binary) << text;
+    void write(const fs::path& p, const std::string& text) const {
+        dir_.write(p.lexically_relative(base_).string(), text);
     }
     // Reads what open_beneath returned, closing it; "" plus errno text on failure.
     static std::string read_fd(int fd) {
@@ -48,6 +43,7 @@ protected:
         return out;
     }
 
+    bws::test::temp_dir dir_{"bws-rootdir"};
     fs::path base_;
     fs::path root_;
 };
@@ -115,16 +111,34 @@ TEST_P(FilesRootDir, MissingRootReportsError) {
 }
 
 TEST_P(FilesRootDir, PermissionDenied) {
-    if (::geteuid() == 0)
-        GTEST_SKIP() << "root ignores file permissions";
     fs::create_directory(root_ / "locked");
     write(root_ / "locked" / "f.txt", "x");
     write(root_ / "noread.txt", "x");
     fs::permissions(root_ / "noread.txt", fs::perms::none);
     fs::permissions(root_ / "locked", fs::perms::none);
-    root_dir root(root_, GetParam());
-    EXPECT_EQ(root.open_beneath("noread.txt"), -EACCES);
-    EXPECT_EQ(root.open_beneath("locked/f.txt"), -EACCES);
+    struct outcome {
+        int root_error;
+        int noread;
+        int locked;
+        int readable; // a readable file, to show the user can read at all
+    };
+    // Root ignores file permissions: as root, the opens run in a child dropped to "nobody".
+    const auto r = bws::test::as_unprivileged([&] {
+        root_dir root(root_, GetParam());
+        auto close_fd = [](int fd) {
+            if (fd >= 0)
+                ::close(fd);
+            return fd >= 0 ? 0 : fd;
+        };
+        return outcome{root.error(), root.open_beneath("noread.txt"),
+                       root.open_beneath("locked/f.txt"),
+                       close_fd(root.open_beneath("index.html"))};
+    });
+    ASSERT_TRUE(r.has_value()) << "the unprivileged child failed";
+    EXPECT_EQ(r->root_error, 0);
+    EXPECT_EQ(r->noread, -EACCES);
+    EXPECT_EQ(r->locked, -EACCES);
+    EXPECT_EQ(r->readable, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, FilesRootDir,

@@ -1,4 +1,5 @@
 // sd_notify messages, received on a test NOTIFY_SOCKET.
+#include "support/temp_dir.hpp"
 #include "sys/notify.hpp"
 #include "sys/watchdog.hpp"
 
@@ -14,13 +15,9 @@
 
 namespace {
 
-namespace fs = std::filesystem;
-
 class NotifySocket : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "bws-notify-XXXXXX").string();
-        dir_ = mkdtemp(tmpl.data());
         auto path = (dir_ / "notify.sock").string();
         fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         ASSERT_GE(fd_, 0);
@@ -33,7 +30,6 @@ protected:
     void TearDown() override {
         unsetenv("NOTIFY_SOCKET");
         close(fd_);
-        fs::remove_all(dir_);
     }
     std::string receive() {
         pollfd p{fd_, POLLIN, 0};
@@ -44,7 +40,7 @@ protected:
         auto n = recv(fd_, buf, sizeof buf, 0);
         return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "<error>";
     }
-    fs::path dir_;
+    bws::test::temp_dir dir_{"bws-notify"};
     int fd_ = -1;
 };
 

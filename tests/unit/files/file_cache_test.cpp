@@ -2,6 +2,7 @@
 // and deleted files, eviction, and the handler serving fresh content after a change.
 #include "files/file_cache.hpp"
 #include "files/static_handler.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,18 +29,12 @@ file_cache::clock::time_point now_fn() {
 class FilesCache : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string templ = (fs::temp_directory_path() / "bws-cache-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-        root_path_ = templ;
+        root_path_ = dir_.path();
         fake_now = file_cache::clock::time_point{} + std::chrono::hours(1);
         write("a.txt", "first");
     }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(root_path_, ec);
-    }
     void write(const std::string& rel, const std::string& text) {
-        std::ofstream(root_path_ / rel, std::ios::binary | std::ios::trunc) << text;
+        bws::test::write_file(root_path_ / rel, text);
     }
     // Replace by rename, as deploy tools do: a new inode under the same name.
     void replace(const std::string& rel, const std::string& text) {
@@ -59,6 +54,7 @@ protected:
         return out;
     }
 
+    bws::test::temp_dir dir_{"bws-cache"};
     fs::path root_path_;
 };
 

@@ -3,12 +3,14 @@
 #include "log/access_log.hpp"
 #include "log/gzip_file.hpp"
 #include "log/rotation.hpp"
-#include "log_test_support.hpp"
+#include "support/log_text.hpp"
+#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <set>
@@ -250,7 +252,7 @@ TEST(LogRotationConcurrency, NoLineLostOrTornAcrossProcesses) {
                 ++it;
             }
         }
-        ::usleep(1000);
+        ::usleep(1000); // the coordinator's polling period: rotations race the writers
     }
     ASSERT_TRUE(running.empty()) << "writers did not finish in time";
     coordinator.wait_idle();

@@ -3,10 +3,12 @@
 // recovers by itself.
 #include "log/failure_report.hpp"
 #include "log/line_file.hpp"
-#include "log_test_support.hpp"
+#include "support/log_text.hpp"
+#include "support/temp_dir.hpp"
 
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
