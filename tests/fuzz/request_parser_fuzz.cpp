@@ -1,0 +1,71 @@
+// Fuzz target: the request-head parser fed as the session feeds it, in one piece and split at an
+// input-dependent point and inside the first CRLF; the outcome must not depend on the split.
+#include "fuzz_check.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace {
+
+using bws::fuzz::parse_like_session;
+
+struct run {
+    bws::http::request_parser parser;
+    std::string buffer;
+    bws::fuzz::parse_outcome outcome;
+    explicit run(const bws::config::limits& limits) : parser(limits) {}
+};
+
+// A split point that every mutation moves: FNV-1a of the input, modulo its length + 1.
+std::size_t split_point(std::string_view in) {
+    std::uint32_t h = 2166136261u;
+    for (unsigned char c : in)
+        h = (h ^ c) * 16777619u;
+    return in.empty() ? 0 : h % (in.size() + 1);
+}
+
+void check_same(run& a, run& b) {
+    BWS_FUZZ_CHECK(a.outcome.complete == b.outcome.complete);
+    BWS_FUZZ_CHECK(a.outcome.body_refused == b.outcome.body_refused);
+    BWS_FUZZ_CHECK(a.outcome.error_status == b.outcome.error_status);
+    if (!a.outcome.complete && !a.outcome.body_refused)
+        return;
+    const auto& x = a.parser.head();
+    const auto& y = b.parser.head();
+    BWS_FUZZ_CHECK(x.method == y.method && x.method_string == y.method_string);
+    BWS_FUZZ_CHECK(x.target == y.target && x.version == y.version);
+    BWS_FUZZ_CHECK(x.host == y.host && x.host_seen == y.host_seen);
+    BWS_FUZZ_CHECK(x.connection_close == y.connection_close);
+    BWS_FUZZ_CHECK(x.connection_keep_alive == y.connection_keep_alive);
+    BWS_FUZZ_CHECK(x.range == y.range && x.if_range == y.if_range);
+    BWS_FUZZ_CHECK(x.if_none_match == y.if_none_match && x.if_match == y.if_match);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const bws::config::limits limits; // the defaults, as without a [server.limits]
+    const std::string_view in(reinterpret_cast<const char*>(data), size);
+
+    run whole(limits);
+    whole.outcome = parse_like_session(whole.parser, whole.buffer, in);
+    if (whole.outcome.complete || whole.outcome.body_refused) {
+        const auto& head = whole.parser.head();
+        BWS_FUZZ_CHECK(!head.target.empty());
+        BWS_FUZZ_CHECK(head.version == 10 || head.version == 11);
+        BWS_FUZZ_CHECK(head.target.size() <= limits.max_uri_bytes);
+    }
+
+    const auto at = split_point(in);
+    run split(limits);
+    split.outcome = parse_like_session(split.parser, split.buffer, in.substr(0, at), in.substr(at));
+    check_same(whole, split);
+
+    if (auto crlf = in.find("\r\n"); crlf != std::string_view::npos) {
+        run cut(limits);
+        cut.outcome =
+            parse_like_session(cut.parser, cut.buffer, in.substr(0, crlf + 1), in.substr(crlf + 1));
+        check_same(whole, cut);
+    }
+    return 0;
+}
