@@ -28,7 +28,7 @@ TEST(HttpHost, RejectsMalformedAuthorities) {
     for (const char* bad :
          {"", ".", "..examp-LE.com", "a..b", ".a", "example.com/\\:552", "localhost\x02",
           "example.com.:1.2", "example.com:98777", "example.com:9000:80", "[abcd::ef98:0:7654:321",
-          "[]", "a:", "a b", "[::1]x", "[::g]"})
+          "[]", "a:", "a b", "[::1]x", "[::g]", "AA..", "example.com..:80"})
         EXPECT_FALSE(normalize_host(bad).has_value()) << '"' << bad << '"';
 }
 
