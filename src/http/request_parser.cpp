@@ -155,7 +155,9 @@ unsigned request_parser::status_for(beast::error_code ec, std::string_view buffe
     if (ec == bhttp::error::bad_version) {
         // A well-formed request line whose version Beast refuses ("HTTP/3.0" style) is a
         // version problem; anything else ("GET / / HTTP/1.1") is a bad request.
-        auto line = buffered.substr(0, buffered.find("\r\n"));
+        // Beast refuses the version as soon as it has read it: the line's LF (even its CR)
+        // may still be in flight, so the line ends at the first CR or LF, if any.
+        auto line = buffered.substr(0, buffered.find_first_of("\r\n"));
         auto first = line.find(' ');
         auto last = line.rfind(' ');
         auto version = line.substr(last + 1);
