@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 namespace {
 
@@ -24,7 +25,12 @@ std::size_t split_point(std::string_view in) {
     return in.empty() ? 0 : h % (in.size() + 1);
 }
 
-void check_same(run& a, run& b) {
+void check_same(run& a, run& b, std::size_t at) {
+    if (a.outcome.complete != b.outcome.complete ||
+        a.outcome.error_status != b.outcome.error_status)
+        std::fprintf(stderr, "whole: complete %d status %u; split at %zu: complete %d status %u\n",
+                     a.outcome.complete, a.outcome.error_status, at, b.outcome.complete,
+                     b.outcome.error_status);
     BWS_FUZZ_CHECK(a.outcome.complete == b.outcome.complete);
     BWS_FUZZ_CHECK(a.outcome.body_refused == b.outcome.body_refused);
     BWS_FUZZ_CHECK(a.outcome.error_status == b.outcome.error_status);
@@ -59,13 +65,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto at = split_point(in);
     run split(limits);
     split.outcome = parse_like_session(split.parser, split.buffer, in.substr(0, at), in.substr(at));
-    check_same(whole, split);
+    check_same(whole, split, at);
 
     if (auto crlf = in.find("\r\n"); crlf != std::string_view::npos) {
         run cut(limits);
         cut.outcome =
             parse_like_session(cut.parser, cut.buffer, in.substr(0, crlf + 1), in.substr(crlf + 1));
-        check_same(whole, cut);
+        check_same(whole, cut, crlf + 1);
     }
     return 0;
 }
