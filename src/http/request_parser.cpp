@@ -12,7 +12,13 @@ namespace bws::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-namespace {} // namespace
+namespace {
+
+bool is_decimal_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+} // namespace
 
 request_parser::request_parser(const config::limits& limits) : limits_(limits) {
     header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -156,13 +162,15 @@ unsigned request_parser::status_for(beast::error_code ec, std::string_view buffe
         // A well-formed request line whose version Beast refuses ("HTTP/3.0" style) is a
         // version problem; anything else ("GET / / HTTP/1.1") is a bad request.
         // Beast refuses the version as soon as it has read it: the line's LF (even its CR)
-        // may still be in flight, so the line ends at the first CR or LF, if any.
+        // may still be in flight, so the line ends at the first CR or LF, if any, and the
+        // version must be whole (DIGIT "." DIGIT) for a 505.
         auto line = buffered.substr(0, buffered.find_first_of("\r\n"));
         auto first = line.find(' ');
         auto last = line.rfind(' ');
         auto version = line.substr(last + 1);
         if (first != std::string_view::npos && first != last && line.find(' ', first + 1) == last &&
-            version.size() == 8 && version.rfind("HTTP/", 0) == 0 && version[6] == '.')
+            version.size() == 8 && version.rfind("HTTP/", 0) == 0 && is_decimal_digit(version[5]) &&
+            version[6] == '.' && is_decimal_digit(version[7]))
             return 505;
     }
     return 400;

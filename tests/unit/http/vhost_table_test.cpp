@@ -76,7 +76,8 @@ unsigned status_of(const std::string& raw, const bws::config::limits& limits = {
 TEST(HttpRequestParser, FramingAndVersionStatuses) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0u);
     EXPECT_EQ(status_of("GET / HTTP/2.7\r\nHost: x\r\n\r\n"), 505u);
-    EXPECT_EQ(status_of("GET / HTTP/2.7\r"), 505u); // the LF in the next read (fuzz finding)
+    EXPECT_EQ(status_of("GET / HTTP/2.7\r"), 505u);  // the LF in the next read (fuzz finding)
+    EXPECT_EQ(status_of("GET / HTTP/\x11.("), 400u); // not a version, whatever follows
     EXPECT_EQ(status_of("GET / / HTTP/1.1\r\nHost: x\r\n\r\n"), 400u);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400u);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n"), 501u);
