@@ -78,6 +78,8 @@ TEST(HttpRequestParser, FramingAndVersionStatuses) {
     EXPECT_EQ(status_of("GET / HTTP/2.7\r\nHost: x\r\n\r\n"), 505u);
     EXPECT_EQ(status_of("GET / HTTP/2.7\r"), 505u);  // the LF in the next read (fuzz finding)
     EXPECT_EQ(status_of("GET / HTTP/\x11.("), 400u); // not a version, whatever follows
+    EXPECT_EQ(status_of("GET / HTTP/0.1\xf3\r\n\r\n"), 505u); // decided on the version alone
+    EXPECT_EQ(status_of("GET / HTTP/1.1x\r\n\r\n"), 400u);    // a good version, a bad line
     EXPECT_EQ(status_of("GET / / HTTP/1.1\r\nHost: x\r\n\r\n"), 400u);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400u);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n"), 501u);
