@@ -9,7 +9,7 @@ zlib1g-dev googletest libgtest-dev"
 # Tests: the packaging and real-systemd system tests, the shell-script tests and the
 # benchmark peers.
 test_pkgs="curl python3 shellcheck logrotate systemd debhelper devscripts lintian fakeroot
-dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd gnuplot-nox wrk clang
+dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd gnuplot-nox wrk clang libclang-rt-14-dev
 procps iproute2"
 
 pkgs=$build_pkgs
