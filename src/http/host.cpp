@@ -66,7 +66,8 @@ std::optional<std::string> normalize_host(std::string_view authority) {
     }
     if (!host.empty() && host.back() == '.')
         host.remove_suffix(1);
-    if (host.empty() || host.front() == '.')
+    // One trailing dot is the root label; a second one ("a..") is an empty label.
+    if (host.empty() || host.front() == '.' || host.back() == '.')
         return std::nullopt;
     char previous = 0;
     for (char c : host) {

@@ -12,7 +12,13 @@ namespace bws::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-namespace {} // namespace
+namespace {
+
+bool is_decimal_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+} // namespace
 
 request_parser::request_parser(const config::limits& limits) : limits_(limits) {
     header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -154,14 +160,19 @@ unsigned request_parser::status_for(beast::error_code ec, std::string_view buffe
         return 413;
     if (ec == bhttp::error::bad_version) {
         // A well-formed request line whose version Beast refuses ("HTTP/3.0" style) is a
-        // version problem; anything else ("GET / / HTTP/1.1") is a bad request.
-        auto line = buffered.substr(0, buffered.find("\r\n"));
-        auto first = line.find(' ');
-        auto last = line.rfind(' ');
-        auto version = line.substr(last + 1);
-        if (first != std::string_view::npos && first != last && line.find(' ', first + 1) == last &&
-            version.size() == 8 && version.rfind("HTTP/", 0) == 0 && version[6] == '.')
-            return 505;
+        // version problem; anything else ("GET / / HTTP/1.1") is a bad request. Beast refuses
+        // an out-of-range version as soon as it has its eight bytes, before it sees what
+        // follows, so only those bytes decide: what comes after them may not be read yet.
+        auto first = buffered.find(' ');
+        auto second = first == std::string_view::npos ? first : buffered.find(' ', first + 1);
+        if (first != std::string_view::npos && first > 0 && second != std::string_view::npos &&
+            second > first + 1) {
+            auto version = buffered.substr(second + 1, 8);
+            if (version.size() == 8 && version.rfind("HTTP/", 0) == 0 &&
+                is_decimal_digit(version[5]) && version[6] == '.' && is_decimal_digit(version[7]) &&
+                version != "HTTP/1.0" && version != "HTTP/1.1")
+                return 505;
+        }
     }
     return 400;
 }

@@ -28,7 +28,7 @@ TEST(HttpHost, RejectsMalformedAuthorities) {
     for (const char* bad :
          {"", ".", "..examp-LE.com", "a..b", ".a", "example.com/\\:552", "localhost\x02",
           "example.com.:1.2", "example.com:98777", "example.com:9000:80", "[abcd::ef98:0:7654:321",
-          "[]", "a:", "a b", "[::1]x", "[::g]"})
+          "[]", "a:", "a b", "[::1]x", "[::g]", "AA..", "example.com..:80"})
         EXPECT_FALSE(normalize_host(bad).has_value()) << '"' << bad << '"';
 }
 
@@ -76,6 +76,10 @@ unsigned status_of(const std::string& raw, const bws::config::limits& limits = {
 TEST(HttpRequestParser, FramingAndVersionStatuses) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0u);
     EXPECT_EQ(status_of("GET / HTTP/2.7\r\nHost: x\r\n\r\n"), 505u);
+    EXPECT_EQ(status_of("GET / HTTP/2.7\r"), 505u);  // the LF in the next read (fuzz finding)
+    EXPECT_EQ(status_of("GET / HTTP/\x11.("), 400u); // not a version, whatever follows
+    EXPECT_EQ(status_of("GET / HTTP/0.1\xf3\r\n\r\n"), 505u); // decided on the version alone
+    EXPECT_EQ(status_of("GET / HTTP/1.1x\r\n\r\n"), 400u);    // a good version, a bad line
     EXPECT_EQ(status_of("GET / / HTTP/1.1\r\nHost: x\r\n\r\n"), 400u);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400u);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n"), 501u);
