@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root), builds bws with its tests and runs the whole
 # suite: the style checks (clang-format, clang-tidy), unit and integration tests (ctest), the
-# same unit and integration tests again in an ASan+UBSan build, then every
+# same unit and integration tests again in an ASan+UBSan build, a short run of every libFuzzer
+# target, then every
 # tests/system/*_test.sh (shell scripts, packages, real systemd in a container). Ends with one
 # "total: N passed, N failed" line and a non-zero exit status if anything failed. `.ci/run`
 # runs exactly this.
 #
 # env: BUILD_DIR (default build-tests; the sanitizer build goes to $BUILD_DIR-asan),
 #      SKIP_SYSTEM=1 to skip tests/system/, SANITIZE=0 to skip the ASan+UBSan build and its
-#      tests, LINT=0 to skip clang-format and clang-tidy (quick local runs).
+#      tests, LINT=0 to skip clang-format and clang-tidy, FUZZ=0 to skip the fuzz smoke run
+#      (FUZZ_SECONDS per target, default 15) (quick local runs).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$top/build-tests}
@@ -61,12 +63,13 @@ run_ctest() {
     summary+=("ctest $label ($(basename "$build")): $((total - fails)) passed, $fails failed")
 }
 
-# System tests end with their own "N passed, N failed" line.
+# System tests (and the fuzz smoke run) end with their own "N passed, N failed" line.
 run_script() {
     local script=$1 log
+    shift
     log=$(mktemp)
-    echo "=== $script"
-    BWS_BUILD_DIR=$build bash "$script" 2>&1 | tee "$log"
+    echo "=== $script $*"
+    BWS_BUILD_DIR=$build bash "$script" "$@" 2>&1 | tee "$log"
     local code=${PIPESTATUS[0]}
     local line
     line=$(grep -E '^[A-Za-z:]* ?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
@@ -112,6 +115,12 @@ if [ "${SANITIZE:-1}" != 0 ]; then
         failed=$((failed + 1))
     fi
     build=$main_build
+fi
+if [ "${FUZZ:-1}" != 0 ]; then
+    # Each libFuzzer target (clang, ASan+UBSan) from its checked-in corpus for a short fixed
+    # time; any crash, leak or sanitizer report fails it. scripts/dev/fuzz.sh --campaign runs
+    # long campaigns.
+    run_script "$top/scripts/dev/fuzz.sh" --smoke "${FUZZ_SECONDS:-15}"
 fi
 if [ "${SKIP_SYSTEM:-0}" != 1 ]; then
     for script in "$top"/tests/system/*_test.sh; do
