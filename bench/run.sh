@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
         --scenarios) scenarios_arg=$2; shift ;;
         --out) out=$2; shift ;;
         --update-readme) update_readme=1 ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
         *) bws=$1 ;;
     esac
