@@ -218,7 +218,7 @@ private:
             reopen();
             break;
         case control::kind::status:
-            server_.set_master_status(std::move(message.status));
+            server_.set_master_status(message.status);
             break;
         default:
             spdlog::warn("worker {}: unexpected control message \"{}\"", ::getpid(),

@@ -64,12 +64,10 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, s
         while (i < text.size() && is_space(text[i]))
             ++i;
         std::int64_t multiplier = 0;
-        if (unit.empty() && first && i == text.size())
+        if (unit == "s" || (unit.empty() && first && i == text.size()))
             multiplier = 1000; // a bare number means seconds
         else if (unit == "ms")
             multiplier = 1;
-        else if (unit == "s")
-            multiplier = 1000;
         else if (unit == "m")
             multiplier = 60 * 1000;
         else if (unit == "h")

@@ -179,9 +179,9 @@ struct keys {
         return entry::make(name, std::move(read));
     }
     // A key of the original BWS that bws refuses with `message`.
-    static entry refused(std::string_view name, std::string message) {
+    static entry refused(std::string_view name, const std::string& message) {
         entry e = entry::make(name, {});
-        e.refusal = std::move(message);
+        e.refusal = message;
         return e;
     }
     // "WHAT is not supported yet (DETAIL)": a feature that later versions will add.

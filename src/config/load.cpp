@@ -6,6 +6,8 @@
 #include "config/include.hpp"
 #include "config/section_keys.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <system_error>
@@ -187,7 +189,7 @@ void loader::include(const std::string& pattern, const source_pos& at, const std
             if (read_config_text(file, text, error))
                 read(text, file.string(), depth + 1);
             else
-                out_.error(at, "include: " + quoted + " " + error);
+                out_.error(at, fmt::format("include: {} {}", quoted, error));
         }
     }
 }

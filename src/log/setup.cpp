@@ -212,6 +212,7 @@ setup_result setup(const config::logging_section& logging, const setup_options& 
 std::vector<std::filesystem::path> server_log_files() {
     std::lock_guard lock(installed_mutex);
     std::vector<std::filesystem::path> paths;
+    paths.reserve(installed_files.size());
     for (const auto& file : installed_files)
         paths.push_back(file->path());
     return paths;

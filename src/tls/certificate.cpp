@@ -7,6 +7,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <fmt/format.h>
+
 #include <ctime>
 
 namespace bws::tls {
@@ -157,7 +159,7 @@ void certificate::check(std::span<const std::string> hosts,
     for (const std::string& host : hosts)
         if (!covers_host(host))
             add(out, severity::warning, source::cert_file,
-                name + ": the certificate does not cover the host name " + host);
+                fmt::format("{}: the certificate does not cover the host name {}", name, host));
 }
 
 } // namespace bws::tls
