@@ -1,19 +1,14 @@
 // Duration parsing for config values such as keepalive_timeout = "75s".
 #include "config/duration.hpp"
 
+#include "config/number_text.hpp"
+
 #include <cctype>
 #include <cstdint>
 #include <limits>
 
 namespace bws::config {
 namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 // Durations beyond this are typos, and keeping far below the int64 range of milliseconds
 // means no arithmetic on them elsewhere can overflow.
@@ -23,18 +18,8 @@ constexpr std::int64_t max_ms = std::int64_t{366} * 24 * 3600 * 1000;
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error) {
     const std::string quoted = "'" + std::string(text) + "'";
-    while (!text.empty() && is_space(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back()))
-        text.remove_suffix(1);
-    if (text.empty()) {
-        error = "empty duration (expected e.g. \"30s\", \"500ms\" or \"2m\")";
+    if (!trim_unsigned(text, "duration", "e.g. \"30s\", \"500ms\" or \"2m\"", error))
         return std::nullopt;
-    }
-    if (text.front() == '-') {
-        error = "duration " + quoted + " is negative";
-        return std::nullopt;
-    }
     std::int64_t total = 0;
     std::size_t i = 0;
     bool first = true;

@@ -1,6 +1,8 @@
 // Byte size parsing for config values such as max_size = "100MB".
 #include "config/size.hpp"
 
+#include "config/number_text.hpp"
+
 #include <array>
 #include <cctype>
 #include <limits>
@@ -8,13 +10,6 @@
 
 namespace bws::config {
 namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -41,18 +36,8 @@ constexpr std::array<std::pair<std::string_view, std::uint64_t>, 9> units{{
 
 std::optional<std::uint64_t> parse_size(std::string_view text, std::string& error) {
     const std::string quoted = "'" + std::string(text) + "'";
-    while (!text.empty() && is_space(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back()))
-        text.remove_suffix(1);
-    if (text.empty()) {
-        error = "empty size (expected a number of bytes or e.g. \"100MB\")";
+    if (!trim_unsigned(text, "size", "a number of bytes or e.g. \"100MB\"", error))
         return std::nullopt;
-    }
-    if (text.front() == '-') {
-        error = "size " + quoted + " is negative";
-        return std::nullopt;
-    }
     std::size_t i = 0;
     std::uint64_t value = 0;
     constexpr auto max = std::numeric_limits<std::uint64_t>::max();

@@ -11,11 +11,24 @@ namespace bws::http {
 
 namespace {
 
-// EINTR is retried by the callers; EAGAIN becomes would_block.
-boost::system::error_code last_error() {
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return boost::asio::error::would_block;
-    return {errno, boost::system::system_category()};
+// Runs one non-blocking system call that returns a byte count: EINTR is retried, EAGAIN
+// becomes would_block, any other errno the error code.
+template <class Call>
+std::size_t checked(Call&& call, boost::system::error_code& ec) {
+    for (;;) {
+        const ssize_t n = call();
+        if (n >= 0) {
+            ec = {};
+            return static_cast<std::size_t>(n);
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            ec = boost::asio::error::would_block;
+        else
+            ec = {errno, boost::system::system_category()};
+        return 0;
+    }
 }
 
 } // namespace
@@ -39,33 +52,14 @@ std::size_t plain_stream::write_some(const iovec* iov, int count, bool more,
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = static_cast<std::size_t>(count);
     const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
-    for (;;) {
-        const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, flags);
-        if (n >= 0) {
-            ec = {};
-            return static_cast<std::size_t>(n);
-        }
-        if (errno != EINTR) {
-            ec = last_error();
-            return 0;
-        }
-    }
+    return checked([&] { return ::sendmsg(socket_.native_handle(), &msg, flags); }, ec);
 }
 
 std::size_t plain_stream::send_file(int file_fd, std::uint64_t offset, std::size_t count,
                                     boost::system::error_code& ec) {
     auto position = static_cast<off_t>(offset);
-    for (;;) {
-        const ssize_t n = ::sendfile(socket_.native_handle(), file_fd, &position, count);
-        if (n >= 0) {
-            ec = {};
-            return static_cast<std::size_t>(n);
-        }
-        if (errno != EINTR) {
-            ec = last_error();
-            return 0;
-        }
-    }
+    return checked([&] { return ::sendfile(socket_.native_handle(), file_fd, &position, count); },
+                   ec);
 }
 
 } // namespace bws::http
