@@ -25,6 +25,23 @@ request_parser::request_parser(const config::limits& limits) : limits_(limits) {
     body_limit(limits.max_body_bytes);
 }
 
+std::size_t request_parser::put(boost::asio::const_buffer buffer, beast::error_code& ec) {
+    if (is_header_done())
+        return basic_parser::put(buffer, ec);
+    const std::size_t used = basic_parser::put(buffer, ec);
+    head_bytes_ += used;
+    const std::size_t limit = limits_.max_header_bytes;
+    if (!ec && is_header_done()) {
+        if (head_bytes_ > limit)
+            ec = bhttp::error::header_limit;
+    } else if (ec == bhttp::error::need_more && head_bytes_ + (buffer.size() - used) >= limit) {
+        // What is buffered cannot end the head within the limit any more (Beast's own rule,
+        // over the whole head).
+        ec = bhttp::error::header_limit;
+    }
+    return used;
+}
+
 void request_parser::reject(unsigned status, beast::error_code& ec) {
     if (reject_status_ == 0)
         reject_status_ = status;

@@ -5,6 +5,7 @@
 
 #include "config/model.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -39,6 +40,12 @@ public:
     // Keeps a reference to `limits` (the config snapshot's): it must outlive the parser.
     explicit request_parser(const config::limits& limits);
 
+    // basic_parser::put, with max_header_bytes counted over the whole head. Beast applies its
+    // header_limit only to the bytes a call has not consumed, and when a head arrives in
+    // several reads it consumes the complete lines of the earlier ones, so on its own a head of
+    // many times the limit would pass in pieces.
+    std::size_t put(boost::asio::const_buffer buffer, boost::beast::error_code& ec);
+
     request_head& head() { return head_; }
     // The status to answer with when parsing failed or the head is unacceptable; 0 if none.
     unsigned reject_status() const { return reject_status_; }
@@ -70,6 +77,7 @@ private:
     request_head head_;
     unsigned reject_status_ = 0;
     std::size_t field_count_ = 0;
+    std::size_t head_bytes_ = 0; // consumed while the head was being parsed
     int transfer_encoding_count_ = 0;
     bool transfer_encoding_chunked_only_ = false;
     bool content_length_seen_ = false;
