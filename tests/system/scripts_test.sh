@@ -516,8 +516,12 @@ allowed = {
     "sites": {"name", "hostname", "hostnames", "port", "bind", "static_dir", "default",
               "index_files", "headers", "error_pages", "cache_control"},
 }
+# Top-level keys that are not sections.
+top_level = {"include"}
 problems = []
 for section, value in c.items():
+    if section in top_level:
+        continue
     if section not in allowed:
         problems.append(f"unknown section [{section}]")
         continue
