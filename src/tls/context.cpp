@@ -105,9 +105,11 @@ void add_error(std::vector<diagnostic>& out, source file, std::string message) {
 }
 
 bool configure_protocol(SSL_CTX* ctx, const settings& config, std::vector<diagnostic>& out) {
-    const int min = config.min_version == tls_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
-    SSL_CTX_set_min_proto_version(ctx, min);
-    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+    auto number = [](tls_version v) {
+        return v == tls_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+    };
+    SSL_CTX_set_min_proto_version(ctx, number(config.min_version));
+    SSL_CTX_set_max_proto_version(ctx, number(config.max_version.value_or(tls_version::tls1_3)));
     // SSL_OP_NO_RENEGOTIATION also refuses client-initiated renegotiation (TLS 1.2).
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);

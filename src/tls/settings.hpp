@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ inline constexpr const char* default_groups = "X25519:P-256:P-384";
 struct settings {
     std::vector<certificate_files> certificates;
     tls_version min_version = tls_version::tls1_2;
+    std::optional<tls_version> max_version;            // none: the newest bws supports (TLS 1.3)
     std::string tls12_ciphers = default_tls12_ciphers; // OpenSSL cipher-list syntax
     std::string tls13_ciphersuites = default_tls13_ciphersuites;
     std::string groups = default_groups;

@@ -133,6 +133,16 @@ ticket_keys::view ticket_keys::read() const {
     return v;
 }
 
+const ticket_keys* shared_ticket_keys() {
+    // A function-local static: made once, thread-safely, and never replaced, so the pointer
+    // stays valid for contexts kept across reloads.
+    static const std::unique_ptr<ticket_keys> keys = [] {
+        std::string error;
+        return ticket_keys::create(shared_rotation_interval, error);
+    }();
+    return keys.get();
+}
+
 void ticket_keys::attach(SSL_CTX* ctx) const {
     SSL_CTX_set_ex_data(ctx, keys_index(), const_cast<ticket_keys*>(this));
     SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket_key);

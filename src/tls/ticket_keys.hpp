@@ -70,4 +70,13 @@ private:
     std::chrono::seconds interval_;
 };
 
+// The rotation interval (and ticket lifetime) of shared_ticket_keys().
+inline constexpr std::chrono::seconds shared_rotation_interval = std::chrono::hours(12);
+
+// The one set of keys of the process, made on the first call: the config loader asks for it
+// when it builds the site contexts in the master, before any fork, so every worker and every
+// generation of contexts after a reload share the same mapping. nullptr when the keys cannot be
+// made (nothing is logged; contexts built with nullptr issue no tickets).
+const ticket_keys* shared_ticket_keys();
+
 } // namespace bws::tls

@@ -172,6 +172,25 @@ TEST(TlsContext, PerSiteProtocolAndCiphersFollowSni) {
     EXPECT_EQ(c.server->info().cipher, "ECDHE-ECDSA-CHACHA20-POLY1305");
 }
 
+// protocols = ["TLSv1.2"] in the config: the site's maximum reaches the connection through
+// the switch too, so a TLS 1.3-only client is refused there and nowhere else.
+TEST(TlsContext, MaxVersionCapsTheProtocol) {
+    auto table = make_table([](std::size_t i, settings& s) {
+        if (i == 1)
+            s.max_version = tls_version::tls1_2;
+    });
+    auto client = make_client_ctx();
+    connection_pair b(*table, client.get(), "b.example.com");
+    ASSERT_TRUE(b.handshake());
+    EXPECT_EQ(b.server->info().version, "TLSv1.2");
+    connection_pair a(*table, client.get(), "a.example.com");
+    ASSERT_TRUE(a.handshake());
+    EXPECT_EQ(a.server->info().version, "TLSv1.3");
+    auto client13 = make_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION);
+    connection_pair b13(*table, client13.get(), "b.example.com");
+    EXPECT_FALSE(b13.handshake());
+}
+
 // A key share for a group the server does not accept forces a HelloRetryRequest: the second
 // ClientHello runs the callback again and must land on the same site.
 TEST(TlsContext, HelloRetryRequestKeepsTheSite) {

@@ -106,6 +106,13 @@ TEST(TlsTicketKeysView, RotationKeepsTheOldCurrentAsPrevious) {
     EXPECT_EQ(after.generation, before.generation + 1);
 }
 
+TEST(TlsTicketKeysView, SharedKeysAreMadeOnceForTheProcess) {
+    const ticket_keys* keys = shared_ticket_keys();
+    ASSERT_NE(keys, nullptr);
+    EXPECT_EQ(shared_ticket_keys(), keys);
+    EXPECT_EQ(keys->rotation_interval(), std::chrono::hours(12));
+}
+
 // Runs one server connection in a forked child (a worker) and exits with 0 when the
 // handshake succeeded and `want_resumed` matched, 1 otherwise.
 pid_t serve_in_child(const context_table& table, const ticket_keys& keys, int fd, bool want_resumed,
