@@ -94,5 +94,32 @@ TEST(DurationParse, RejectsMalformedDurations) {
     EXPECT_NE(duration_error("99999999999999999999ms").find("too long"), std::string::npos);
 }
 
+std::string hsts_error(std::string_view text) {
+    std::string error;
+    auto d = parse_hsts_max_age(text, error);
+    EXPECT_FALSE(d.has_value()) << text << " parsed as " << (d ? d->count() : 0) << "s";
+    return error;
+}
+
+TEST(DurationParse, HstsMaxAgeTakesDaysUpToTwoYears) {
+    std::string error;
+    EXPECT_EQ(parse_hsts_max_age("365d", error), std::chrono::seconds(31536000)) << error;
+    EXPECT_EQ(parse_hsts_max_age("730d", error), std::chrono::seconds(63072000)) << error;
+    EXPECT_EQ(parse_hsts_max_age("1d 12h", error), std::chrono::seconds(129600)) << error;
+    EXPECT_EQ(parse_hsts_max_age("63072000", error), std::chrono::seconds(63072000)) << error;
+    EXPECT_EQ(parse_hsts_max_age("3000ms", error), std::chrono::seconds(3)) << error;
+    EXPECT_EQ(parse_hsts_max_age("0", error), std::chrono::seconds(0)) << error;
+    EXPECT_NE(hsts_error("731d").find("too long (at most 2 years"), std::string::npos);
+    EXPECT_NE(hsts_error("63072001").find("too long"), std::string::npos);
+    EXPECT_NE(hsts_error("1500ms").find("whole number of seconds"), std::string::npos);
+    EXPECT_NE(hsts_error("1y").find("unknown unit 'y' (use ms, s, m, h or d)"), std::string::npos);
+    EXPECT_NE(hsts_error("-1d").find("negative"), std::string::npos);
+    // The other durations keep their units and their 366-day bound.
+    EXPECT_NE(duration_error("1d").find("unknown unit 'd' (use ms, s, m or h)"), std::string::npos);
+    EXPECT_EQ(duration_ms("8784h"), std::int64_t{366} * 24 * 3600 * 1000);
+    EXPECT_NE(duration_error("8785h").find("too long"), std::string::npos);
+    EXPECT_EQ(duration_error("8785h").find("at most"), std::string::npos);
+}
+
 } // namespace
 } // namespace bws::config
