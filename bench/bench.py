@@ -6,10 +6,15 @@ Subcommands:
   tree PID                       print PID and its descendants, one per line
   mem PID --out F --server S --pass P --start-ms MS
                                  append the idle RSS/PSS (summed over the process tree) to F
-  measure --pid PID --out F --raw F --server S --pass P --scenario ID --label L --run N -- WRK...
+  measure --pid PID --out F --raw F --server S --pass P --scenario ID --label L --run N
+          [--tls-stats F] -- WRK...
                                  run wrk once; append requests/s, transfer, latency, server CPU
                                  (utime+stime of the tree), wrk CPU, other CPU and the loaded
-                                 RSS/PSS (sampled half-way) to F as one JSON line
+                                 RSS/PSS (sampled half-way) to F as one JSON line; with
+                                 --tls-stats, also the handshakes bench/wrk_tls.c counted
+  idle-tls --pid PID --port N --count N --out F --server S --run N
+                                 memory per idle TLS connection: the tree's RSS/PSS before and
+                                 with N TLS 1.3 connections that each had one request answered
   report --dir D [--readme README --png-copy P]
                                  write D/results.md and D/plot.png (gnuplot) from D/*.jsonl;
                                  with --readme, replace the results section of README.md too
@@ -20,7 +25,9 @@ import os
 import re
 import resource
 import shutil
+import select
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -148,6 +155,8 @@ def cmd_mem(args):
 def cmd_measure(args):
     wrk = args.wrk[1:] if args.wrk and args.wrk[0] == "--" else args.wrk
     duration = args.duration
+    if args.tls_stats and os.path.exists(args.tls_stats):
+        os.unlink(args.tls_stats)
     pids = process_tree(args.pid)
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0, busy0, t0 = tree_cpu_seconds(pids), system_busy_seconds(), time.monotonic()
@@ -168,9 +177,117 @@ def cmd_measure(args):
               "wall_s": t1 - t0, "server_cpu_s": server_cpu, "wrk_cpu_s": wrk_cpu,
               "other_cpu_s": max(0.0, (busy1 - busy0) - server_cpu - wrk_cpu),
               "rss_kib": rss, "pss_kib": pss, "wrk_status": proc.returncode})
+    if args.tls_stats:
+        r.update(read_tls_stats(args.tls_stats))
+        if args.scenario == "tls-new" and r.get("resumed"):
+            print(f"bench: {args.server} {args.scenario}: {r['resumed']} of {r['handshakes']} "
+                  "TLS handshakes resumed a session (expected none)", file=sys.stderr)
     append_json(args.out, r)
     if proc.returncode != 0 or r["requests"] == 0:
         print(f"bench: wrk failed for {args.server} {args.scenario}:\n{out}", file=sys.stderr)
+
+
+def read_tls_stats(path):
+    """What bench/wrk_tls.c wrote at wrk's exit: handshakes N resumed M."""
+    try:
+        with open(path) as f:
+            words = f.read().split()
+    except OSError:
+        return {}
+    values = dict(zip(words[0::2], words[1::2]))
+    return {k: int(values[k]) for k in ("handshakes", "resumed") if k in values}
+
+
+IDLE_REQUEST = b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+
+def tls_request(ctx, port):
+    """A TLS 1.3 connection with one 1 KiB request answered (keep-alive), or an exception."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        conn = ctx.wrap_socket(raw, server_hostname="localhost")
+    except BaseException:
+        raw.close()
+        raise
+    conn.sendall(IDLE_REQUEST)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the response headers")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not re.match(r"HTTP/1\.[01] 200", lines[0]):
+        raise ConnectionError(f"unexpected response: {lines[0]}")
+    length = next((int(v) for k, _, v in (x.partition(":") for x in lines[1:])
+                   if k.strip().lower() == "content-length"), None)
+    if length is None:
+        raise ConnectionError("no Content-Length in the response")
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed inside the response body")
+        body += chunk
+    return conn
+
+
+def still_open(conns):
+    """How many connections the server has not closed (nothing readable, or no EOF)."""
+    closed = 0
+    for conn in conns:
+        readable, _, _ = select.select([conn], [], [], 0)
+        if not readable:
+            continue
+        conn.setblocking(False)
+        try:
+            if conn.recv(1) == b"":
+                closed += 1
+        except (ssl.SSLWantReadError, BlockingIOError):
+            pass
+        except (OSError, ssl.SSLError):
+            closed += 1
+        conn.setblocking(True)
+    return len(conns) - closed
+
+
+def cmd_idle_tls(args):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = args.count + 64
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    # Warm-up one connection at a time: OpenSSL's and the server's first-use allocations are
+    # not per connection, and sequential ones leave at most one connection's memory behind.
+    for _ in range(args.warmup):
+        tls_request(ctx, args.port).close()
+    time.sleep(args.settle)
+    rss0, pss0, procs = tree_memory_kib(args.pid)
+    t0 = time.monotonic()
+    conns = [tls_request(ctx, args.port) for _ in range(args.count)]
+    open_s = time.monotonic() - t0
+    time.sleep(args.settle)
+    rss1, pss1, _ = tree_memory_kib(args.pid)
+    alive = still_open(conns)
+    version = conns[0].version() if conns else None
+    for conn in conns:
+        conn.close()
+    time.sleep(args.settle)
+    rss2, pss2, _ = tree_memory_kib(args.pid)
+    record = {"kind": "idle", "server": args.server, "run": args.run, "count": args.count,
+              "open": alive, "version": version, "procs": procs, "open_s": open_s,
+              "rss0_kib": rss0, "pss0_kib": pss0, "rss1_kib": rss1, "pss1_kib": pss1,
+              "rss2_kib": rss2, "pss2_kib": pss2}
+    append_json(args.out, record)
+    print(f"idle-tls: {args.server}: {(rss1 - rss0) / args.count:.1f} KiB RSS, "
+          f"{(pss1 - pss0) / args.count:.1f} KiB PSS per connection ({args.count} opened in "
+          f"{open_s:.1f} s, {alive} still open at the sample, {version})")
+    if alive < args.count:
+        print(f"bench: {args.server} closed {args.count - alive} of the idle connections "
+              "before the sample: the figure is low", file=sys.stderr)
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -185,7 +302,7 @@ PASS_TITLES = {
 
 def load(directory):
     records = []
-    for name in ("runs.jsonl", "starts.jsonl"):
+    for name in ("runs.jsonl", "starts.jsonl", "idle.jsonl"):
         path = os.path.join(directory, name)
         if os.path.exists(path):
             with open(path) as f:
@@ -220,6 +337,10 @@ def summarise(runs):
         s["rss_kib"] = max(r["rss_kib"] for r in rs)
         s["pss_kib"] = max(r["pss_kib"] for r in rs)
         s["label"] = rs[0]["label"]
+        if any("handshakes" in r for r in rs):
+            s["handshakes"] = sum(r.get("handshakes", 0) for r in rs)
+            s["resumed"] = sum(r.get("resumed", 0) for r in rs)
+            s["requests"] = sum(r["requests"] for r in rs)
         s["n"] = len(rs)
         out[key] = s
     return out
@@ -336,6 +457,42 @@ def memory_table(starts, servers):
     return lines
 
 
+def tls_lines(summary, pass_, scenarios, servers):
+    """wrk's TLS handshakes per request, and how many resumed a session (bench/wrk_tls.c)."""
+    lines = []
+    for sc in scenarios:
+        cells = []
+        for s in servers:
+            x = summary.get((pass_, sc, s))
+            if x and "handshakes" in x and x["requests"]:
+                cells.append(f"{s} {x['handshakes'] / x['requests']:.3f} "
+                             f"({x['resumed']} resumed)")
+        if cells:
+            lines.append(f"- {summary[next((pass_, sc, s) for s in servers if (pass_, sc, s) in summary)]['label']}: "
+                         + ", ".join(cells))
+    if lines:
+        lines = ["TLS handshakes per response wrk counted (resumed ones in brackets):", ""] \
+            + lines + [""]
+    return lines
+
+
+def idle_table(idle, servers):
+    lines = ["| server | connections (open at the sample) | RSS before → with | per connection RSS "
+             "| per connection PSS | RSS after closing them |", "|---|---|---|---|---|---|"]
+    for s in servers:
+        xs = [x for x in idle if x["server"] == s]
+        if not xs:
+            continue
+        per_rss = med([(x["rss1_kib"] - x["rss0_kib"]) / x["count"] for x in xs])
+        per_pss = med([(x["pss1_kib"] - x["pss0_kib"]) / x["count"] for x in xs])
+        x = xs[0]
+        lines.append(f"| {s} | {x['count']} ({min(y['open'] for y in xs)}) "
+                     f"| {x['rss0_kib'] / 1024:.1f} → {x['rss1_kib'] / 1024:.1f} MiB "
+                     f"| {per_rss:.1f} KiB | {per_pss:.1f} KiB "
+                     f"| {x['rss2_kib'] / 1024:.1f} MiB |")
+    return lines
+
+
 def detail_table(summary, passes, scenarios, servers):
     lines = ["| pass | scenario | server | req/s | transfer | p50 ms | p99 ms | server CPU "
              "| req/CPU-s | req/s × best other | req/CPU-s × best other | other CPU | errors |",
@@ -424,7 +581,8 @@ def cmd_report(args):
     records = load(args.dir)
     runs = [r for r in records if r["kind"] == "run"]
     starts = [r for r in records if r["kind"] in ("start", "loaded")]
-    servers = ordered(r["server"] for r in runs + starts)
+    idle = [r for r in records if r["kind"] == "idle"]
+    servers = ordered(r["server"] for r in runs + starts + idle)
     passes = ordered(r["pass"] for r in runs)
     scenarios = ordered(r["scenario"] for r in runs)
     summary = summarise(runs)
@@ -433,12 +591,16 @@ def cmd_report(args):
                        "pss_kib": x["pss_kib"]})
     env = read_env(args.dir)
     worst_other = max((x["other_pct"] for x in summary.values()), default=0)
-    lines = ["## Results", ""] + [f"- {line}" for line in env] + [
-        f"- Other processes used up to {worst_other:.0f} % of a core during a run "
-        + ("(**disturbed**: above 20 %, treat the figures as noise)" if worst_other > 20
-           else "(quiet: at most 20 %)"), ""]
-    lines += ["Each cell: median requests/s (ratio to the best *other* server in the same "
-              "scenario; bold = best). ⚠ = socket errors or unexpected statuses.", ""]
+    lines = ["## Results", ""] + [f"- {line}" for line in env]
+    if runs:
+        lines += [
+            f"- Other processes used up to {worst_other:.0f} % of a core during a run "
+            + ("(**disturbed**: above 20 %, treat the figures as noise)" if worst_other > 20
+               else "(quiet: at most 20 %)"), "",
+            "Each cell: median requests/s (ratio to the best *other* server in the same "
+            "scenario; bold = best). ⚠ = socket errors or unexpected statuses.", ""]
+    else:
+        lines += [""]
     for p in passes:
         lines += [f"### {PASS_TITLES.get(p, p)}", ""]
         lines += matrix_table(summary, p, scenarios, servers, "rps", "requests/s") + [""]
@@ -447,19 +609,29 @@ def cmd_report(args):
         lines += matrix_table(summary, p, scenarios, servers, "p99_ms",
                               "p99 latency, ms (ratio to the lowest other; bold = lowest)",
                               lower_better=True) + [""]
+        lines += tls_lines(summary, p, scenarios, servers)
     for a, b, title in (("A", "B", "Scaling: two workers (B) ÷ one worker (A), requests/s"),
                         ("A", "A-log", "Access log on ÷ off (layout A), requests/s"),
                         ("B", "B-log", "Access log on ÷ off (layout B), requests/s")):
         if a in passes and b in passes:
             lines += [f"### {title}", ""] + versus_table(summary, a, b, scenarios, servers) + [""]
-    lines += ["### Memory and startup", "",
-              "Summed over the server's processes (one worker); idle = 0.5 s after the first "
-              "200 of a fresh start, loaded = sampled half-way through each layout-A run (max); "
-              "exec → first 200 = from starting the command to the first 200 response.", ""]
-    lines += memory_table(starts, servers) + [""]
-    png = plot(args.dir, summary, passes, scenarios, servers, starts)
+    if any(x["kind"] == "start" for x in starts):
+        lines += ["### Memory and startup", "",
+                  "Summed over the server's processes (one worker); idle = 0.5 s after the "
+                  "first 200 of a fresh start, loaded = sampled half-way through each layout-A "
+                  "run (max); exec → first 200 = from starting the command to the first 200 "
+                  "response.", ""]
+        lines += memory_table(starts, servers) + [""]
+    if idle:
+        lines += ["### Memory per idle TLS connection", "",
+                  "TLS 1.3, one worker; the server's processes' RSS/PSS with the connections "
+                  "(each had one 1 KiB request answered, then stays idle) minus before them, "
+                  "divided by their number (median over the runs).", ""]
+        lines += idle_table(idle, servers) + [""]
+    png = plot(args.dir, summary, passes, scenarios, servers, starts) if runs else None
     section = lines[2:]  # README.md has its own heading
-    lines += ["### All figures", ""] + detail_table(summary, passes, scenarios, servers) + [""]
+    if runs:
+        lines += ["### All figures", ""] + detail_table(summary, passes, scenarios, servers) + [""]
     if png:
         lines += ["![plot](plot.png)", ""]
     with open(os.path.join(args.dir, "results.md"), "w") as f:
@@ -507,8 +679,19 @@ def main():
     p.add_argument("--pass", dest="pass_", required=True)
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--duration", type=float, required=True)
+    p.add_argument("--tls-stats")
     p.add_argument("wrk", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_measure)
+    p = sub.add_parser("idle-tls")
+    p.add_argument("--pid", type=int, required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--count", type=int, default=1000)
+    p.add_argument("--warmup", type=int, default=8)
+    p.add_argument("--settle", type=float, default=1.0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--server", required=True)
+    p.add_argument("--run", type=int, default=1)
+    p.set_defaults(fn=cmd_idle_tls)
     p = sub.add_parser("report")
     p.add_argument("--dir", required=True)
     p.add_argument("--readme")
