@@ -10,7 +10,7 @@ zlib1g-dev googletest libgtest-dev"
 # benchmark peers.
 test_pkgs="curl python3 shellcheck logrotate systemd debhelper devscripts lintian fakeroot
 dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd
-gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
+lighttpd-mod-openssl gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
 procps iproute2"
 
 pkgs=$build_pkgs
