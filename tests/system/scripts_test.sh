@@ -1,13 +1,15 @@
 #!/bin/bash
 # scripts_test.sh: checks the shipped ops files without a running systemd: shellcheck,
 # bws-health-check and bws-recovery against a local HTTP server and fake systemctl/logger,
+# bws-health-check over HTTPS against a real bws (certificates made with openssl),
 # `systemd-analyze verify` and `security` on the units, sysusers/tmpfiles in a scratch root,
 # logrotate with a temp state file, and (given a build dir) the `cmake --install` layout.
 #
 # Usage: tests/system/scripts_test.sh [BUILD_DIR]
 #   BUILD_DIR: a configured and built tree; enables the install-layout checks.
-# Needs: shellcheck, curl, logrotate, systemd (systemd-analyze, -sysusers, -tmpfiles),
-# /usr/bin/python3. A missing tool fails its checks (it never skips them silently).
+# env: BWS_BUILD_DIR: where bws is when BUILD_DIR is not given (default build-tests).
+# Needs: shellcheck, curl, openssl, logrotate, systemd (systemd-analyze, -sysusers, -tmpfiles),
+# /usr/bin/python3, a built bws. A missing tool fails its checks (it never skips them silently).
 # Last line: "N passed, N failed"; exit status 1 if anything failed.
 
 # `COND && ok NAME || bad NAME` is used throughout: ok() always succeeds, so bad() runs
@@ -26,12 +28,15 @@ passed=0
 failed=0
 T=$(mktemp -d /tmp/bws-scripts-test.XXXXXX)
 SERVER_PID=
+BWS_PID=
 
 cleanup() {
-    if [ -n "$SERVER_PID" ]; then
-        kill "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-    fi
+    local pid
+    for pid in "$SERVER_PID" "$BWS_PID"; do
+        [ -n "$pid" ] || continue
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -78,6 +83,7 @@ if need shellcheck shellcheck; then
     check "shellcheck bws-health-check" shellcheck -s sh "$HC"
     check "shellcheck bws-recovery" shellcheck -s sh "$REC"
     check "shellcheck scripts_test.sh" shellcheck -s bash "$0"
+    check "shellcheck testssl_test.sh" shellcheck -s bash "$SRC/tests/system/testssl_test.sh"
 fi
 check "bws-health-check runs under dash (POSIX sh)" dash -n "$HC"
 check "bws-recovery runs under dash (POSIX sh)" dash -n "$REC"
@@ -123,9 +129,11 @@ os.rename(os.path.join(root, "port.tmp"), os.path.join(root, "port"))
 server.serve_forever()
 EOF
 set_answer() { # STATUS BODY [DELAY]
-    printf '%s' "$1" >"$T/www/status"
-    printf '%s' "$2" >"$T/www/body"
-    printf '%s' "${3:-0}" >"$T/www/delay"
+    # Each file replaced in one rename: a request still sleeping from the timeout test must
+    # never read a half-written status.
+    printf '%s' "$1" >"$T/www/status.tmp" && mv -f "$T/www/status.tmp" "$T/www/status"
+    printf '%s' "$2" >"$T/www/body.tmp" && mv -f "$T/www/body.tmp" "$T/www/body"
+    printf '%s' "${3:-0}" >"$T/www/delay.tmp" && mv -f "$T/www/delay.tmp" "$T/www/delay"
 }
 HEALTHY='{"status":"healthy","version":"0.1.0","uptime_seconds":3,"pid":1}'
 set_answer 200 "$HEALTHY"
@@ -215,6 +223,172 @@ run_rc 64 "stray argument" "$HC" extra
 mkdir -p "$T/nocurl"
 for tool in grep tr cut id; do ln -sf "$(command -v "$tool")" "$T/nocurl/$tool"; done
 run_rc 69 "curl missing" env PATH="$T/nocurl" /bin/sh "$HC"
+
+# ---------------------------------------------------------------------------------------
+echo "== bws-health-check over HTTPS (a real bws)"
+# One bws with two TLS sites on one port (a certificate from a test CA for health.test and
+# 127.0.0.1; a self-signed one for other.test, chosen by SNI) and a plain site with
+# redirect_to_https on another port. The bws binary: BUILD_DIR, else $BWS_BUILD_DIR (set by
+# run-tests.sh), else build-tests.
+BWS_DIR=${BUILD_DIR:-${BWS_BUILD_DIR:-$SRC/build-tests}}
+BWS_BIN=$BWS_DIR/bws
+tls_ready=0
+if [ ! -x "$BWS_BIN" ]; then
+    bad "bws binary at $BWS_BIN (pass BUILD_DIR or set BWS_BUILD_DIR)"
+elif need openssl openssl; then
+    B=$T/bws
+    mkdir -p "$B/tls" "$B/www"
+    # Started as root, bws's workers run as nobody: they must reach the content.
+    chmod 0755 "$T" "$B" "$B/www"
+    echo '<h1>tls</h1>' >"$B/www/index.html"
+    ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+    printf '%s\n' "subjectAltName=DNS:health.test,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$B/tls/leaf.ext"
+    if out=$({
+        openssl req -x509 "${ec[@]}" -days 60 -keyout "$B/tls/ca.key" -out "$B/tls/ca.pem" \
+            -subj "/CN=bws scripts_test CA" -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+            openssl req "${ec[@]}" -keyout "$B/tls/health.key" -out "$B/tls/health.csr" \
+                -subj "/CN=health.test" &&
+            openssl x509 -req -in "$B/tls/health.csr" -CA "$B/tls/ca.pem" -CAkey "$B/tls/ca.key" \
+                -CAcreateserial -days 60 -extfile "$B/tls/leaf.ext" -out "$B/tls/health.pem" &&
+            openssl req -x509 "${ec[@]}" -days 60 -keyout "$B/tls/other.key" -out "$B/tls/other.pem" \
+                -subj "/CN=other.test" -addext "subjectAltName=DNS:other.test"
+    } 2>&1); then
+        # Keys as the docs advise: root-only, read by the master before the workers drop.
+        chmod 0600 "$B"/tls/*.key
+        ok "test CA, a certificate it signed, and a self-signed one (openssl)"
+    else
+        bad "openssl: test certificates" "$out"
+    fi
+    read -r TLS_PORT PLAIN_PORT < <("$PY" -c '
+import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+    cat >"$B/bws.toml" <<TOML
+[server]
+workers = 1
+[daemon]
+pid_file = "$B/bws.pid"
+[logging]
+output = "stderr"
+log_requests = false
+
+[[sites]]
+name = "health"
+hostname = "health.test"
+hostnames = ["127.0.0.1"]
+port = $TLS_PORT
+bind = "127.0.0.1"
+static_dir = "$B/www"
+[sites.ssl]
+enabled = true
+cert_file = "$B/tls/health.pem"
+key_file = "$B/tls/health.key"
+
+[[sites]]
+name = "other"
+hostname = "other.test"
+port = $TLS_PORT
+bind = "127.0.0.1"
+static_dir = "$B/www"
+[sites.ssl]
+enabled = true
+cert_file = "$B/tls/other.pem"
+key_file = "$B/tls/other.key"
+
+[[sites]]
+name = "plain"
+hostname = "health.test"
+hostnames = ["127.0.0.1"]
+port = $PLAIN_PORT
+bind = "127.0.0.1"
+static_dir = "$B/www"
+redirect_to_https = true
+TOML
+    # BWS_PID_FILE (exported above for the checks) would override [daemon] pid_file.
+    env -u BWS_PID_FILE "$BWS_BIN" -c "$B/bws.toml" --pid-file "$B/bws.pid" >"$B/bws.log" 2>&1 &
+    BWS_PID=$!
+    for _ in $(seq 1 200); do
+        if curl -sk --noproxy '*' --max-time 2 "https://127.0.0.1:$TLS_PORT/health" 2>/dev/null |
+            grep -q '"status":"healthy"' && [ -s "$B/bws.pid" ]; then
+            tls_ready=1
+            break
+        fi
+        kill -0 "$BWS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$tls_ready" = 1 ] && ok "bws serves TLS on 127.0.0.1:$TLS_PORT, plain HTTP on :$PLAIN_PORT" ||
+        bad "bws started with the TLS configuration" "$(tail -20 "$B/bws.log")"
+fi
+if [ "$tls_ready" = 1 ]; then
+    H=https://health.test:$TLS_PORT/health
+    O=https://other.test:$TLS_PORT/health
+    CA=$B/tls/ca.pem
+    P=(--pid-file "$B/bws.pid")
+    run_rc 0 "https: --ca-file, --connect-to 127.0.0.1 verifies health.test" \
+        "$HC" "${P[@]}" --url "$H" --ca-file "$CA" --connect-to 127.0.0.1
+    grep -q "^OK: bws is healthy (pid $BWS_PID): $H" "$T/out" && ok "https: OK line names the master and the URL" ||
+        bad "https: OK line" "$(cat "$T/out")"
+    run_rc 0 "https: the same from BWS_HEALTH_CA_FILE and BWS_HEALTH_CONNECT_TO" \
+        env BWS_HEALTH_URL="$H" BWS_PID_FILE="$B/bws.pid" BWS_HEALTH_CA_FILE="$CA" \
+        BWS_HEALTH_CONNECT_TO=127.0.0.1 "$HC"
+    run_rc 0 "https: --connect-to ADDR:PORT with a port-less URL" \
+        "$HC" "${P[@]}" --url https://health.test/health --ca-file "$CA" --connect-to "127.0.0.1:$TLS_PORT"
+    run_rc 0 "https: --ca-file against the certificate's IP address (no --connect-to)" \
+        "$HC" "${P[@]}" --url "https://127.0.0.1:$TLS_PORT/health" --ca-file "$CA"
+    run_rc 3 "https: self-signed certificate (other.test by SNI) is not trusted" \
+        "$HC" "${P[@]}" --url "$O" --ca-file "$CA" --connect-to 127.0.0.1
+    grep -q "certificate not trusted" "$T/err" && ok "https: untrusted: says the certificate is not trusted" ||
+        bad "https: untrusted message" "$(cat "$T/err")"
+    run_rc 3 "https: test CA not in the system's store without --ca-file" \
+        "$HC" "${P[@]}" --url "$H" --connect-to 127.0.0.1
+    run_rc 3 "https: a name the certificate does not cover (unknown.test)" \
+        "$HC" "${P[@]}" --url "https://unknown.test:$TLS_PORT/health" --ca-file "$CA" --connect-to 127.0.0.1
+    run_rc 0 "https: --ca-file naming the self-signed certificate itself trusts it" \
+        "$HC" "${P[@]}" --url "$O" --ca-file "$B/tls/other.pem" --connect-to 127.0.0.1
+    run_rc 0 "https: --insecure accepts the self-signed certificate" \
+        "$HC" "${P[@]}" --url "$O" --insecure --connect-to 127.0.0.1
+    run_rc 0 "https: BWS_HEALTH_INSECURE=1, -k overrides a CA file that does not match" \
+        env BWS_HEALTH_INSECURE=1 "$HC" "${P[@]}" --url "$O" --ca-file "$CA" --connect-to 127.0.0.1
+    run_rc 3 "https: --insecure still fails when nothing answers TLS" \
+        "$HC" "${P[@]}" --url "https://127.0.0.1:$DOWN_PORT/health" --insecure
+    run_rc 3 "https: URL to the plain-HTTP port (handshake fails)" \
+        "$HC" "${P[@]}" --url "https://127.0.0.1:$PLAIN_PORT/health" --insecure
+    grep -q "TLS handshake failed" "$T/err" && ok "https to a plain port: says the handshake failed" ||
+        bad "https to a plain port: message" "$(cat "$T/err")"
+    run_rc 3 "http: URL to the TLS port (bws answers 400)" \
+        "$HC" "${P[@]}" --url "http://127.0.0.1:$TLS_PORT/health"
+    grep -q "HTTP 400" "$T/err" && ok "http to a TLS port: names the 400" || bad "http to a TLS port: message" "$(cat "$T/err")"
+    run_rc 0 "http: /health on a redirect_to_https site is not redirected" \
+        "$HC" "${P[@]}" --url "http://127.0.0.1:$PLAIN_PORT/health"
+    code=$(curl -s --noproxy '*' -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PLAIN_PORT/")
+    [ "$code" = "301 https://127.0.0.1:$TLS_PORT/" ] && ok "http: the same site redirects / to https ($code)" ||
+        bad "http: redirect_to_https of /: '$code'"
+    run_rc 66 "https: --ca-file that does not exist" \
+        "$HC" "${P[@]}" --url "$H" --ca-file "$B/tls/nonexistent.pem" --connect-to 127.0.0.1
+    grep -q "CA file .*nonexistent.pem" "$T/err" && ok "missing CA file: named on stderr" ||
+        bad "missing CA file message" "$(cat "$T/err")"
+fi
+if [ -n "$BWS_PID" ]; then
+    kill -TERM "$BWS_PID" 2>/dev/null
+    for _ in $(seq 1 100); do
+        kill -0 "$BWS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$BWS_PID" 2>/dev/null && { kill -KILL "$BWS_PID"; bad "bws stopped on SIGTERM within 10 s"; }
+    wait "$BWS_PID" 2>/dev/null
+    BWS_PID=
+fi
+run_rc 64 "BWS_HEALTH_INSECURE=maybe" env BWS_HEALTH_INSECURE=maybe "$HC"
+run_rc 64 "--connect-to with a bad address" "$HC" --connect-to 'a b'
+run_rc 64 "--connect-to with a bad port" "$HC" --connect-to 127.0.0.1:https
+run_rc 64 "--ca-file without its value" "$HC" --ca-file
+"$HC" --help >"$T/out" 2>&1
+grep -q -- "--ca-file FILE" "$T/out" && grep -q -- "--insecure" "$T/out" && grep -q -- "--connect-to ADDR" "$T/out" &&
+    grep -q "^  66 " "$T/out" && ok "--help documents --ca-file, --insecure, --connect-to and exit 66" ||
+    bad "--help: TLS options" "$(cat "$T/out")"
 
 # ---------------------------------------------------------------------------------------
 echo "== bws-recovery"
@@ -514,21 +688,53 @@ allowed = {
     "logging": {"level", "output", "file_path", "max_size", "max_files", "compress",
                 "access_log", "access_log_format", "error_log"},
     "sites": {"name", "hostname", "hostnames", "port", "bind", "static_dir", "default",
-              "index_files", "headers", "error_pages", "cache_control"},
+              "index_files", "headers", "error_pages", "cache_control", "ssl",
+              "redirect_to_https"},
 }
+# [sites.ssl] as docs/configuration.md lists it.
+ssl_allowed = {"enabled", "cert_file", "key_file", "certificates", "min_tls_version",
+               "protocols", "ciphers", "ciphersuites", "groups", "hsts_max_age",
+               "hsts_include_subdomains", "hsts_preload", "client_ca_file", "client_verify",
+               "client_verify_depth", "session_tickets", "strict_sni"}
 # Top-level keys that are not sections.
 top_level = {"include"}
 problems = []
-for section, value in c.items():
-    if section in top_level:
-        continue
-    if section not in allowed:
-        problems.append(f"unknown section [{section}]")
-        continue
-    for table in (value if isinstance(value, list) else [value]):
-        for key in table:
-            if key not in allowed[section]:
-                problems.append(f"unknown key {section}.{key}")
+def check_keys(c, where):
+    for section, value in c.items():
+        if section in top_level:
+            continue
+        if section not in allowed:
+            problems.append(f"{where}: unknown section [{section}]")
+            continue
+        for table in (value if isinstance(value, list) else [value]):
+            for key in table:
+                if key not in allowed[section]:
+                    problems.append(f"{where}: unknown key {section}.{key}")
+            for key in table.get("ssl", {}) if section == "sites" else ():
+                if key not in ssl_allowed:
+                    problems.append(f"{where}: unknown key sites.ssl.{key}")
+check_keys(c, "dist/config.toml")
+# The commented-out HTTPS example, uncommented: its TOML lines ("# key = value", "# [table]",
+# "# # comment") must parse and use known keys only; prose lines are left out.
+text = open(f"{src}/dist/config.toml").read()
+start = text.find("\n# [[sites]]")
+if start < 0:
+    problems.append("dist/config.toml: no commented-out [[sites]] (HTTPS) example")
+else:
+    lines = []
+    for line in text[start:].splitlines():
+        if re.match(r"^# (\[\[?[a-z_.]+\]\]?|[a-z_]+ = .*|# .*)$", line):
+            lines.append(line[2:])
+    try:
+        example = tomllib.loads("\n".join(lines))
+    except tomllib.TOMLDecodeError as e:
+        problems.append(f"dist/config.toml: the HTTPS example does not parse: {e}")
+        example = {}
+    check_keys(example, "dist/config.toml HTTPS example")
+    sites = example.get("sites", [])
+    if not any(site.get("ssl", {}).get("enabled") for site in sites) or \
+            not any(site.get("redirect_to_https") for site in sites):
+        problems.append("dist/config.toml: the HTTPS example lacks a TLS site or a redirect")
 if c["daemon"]["pid_file"] != "/run/bws/bws.pid":
     problems.append("daemon.pid_file is not /run/bws/bws.pid")
 site = c["sites"][0]
