@@ -127,6 +127,12 @@ struct keys {
         });
     }
     template <class Field>
+    static entry max_age(std::string_view name, Field field) {
+        return value(name, field, [](value_reader& in, const toml::node& v, std::string_view k) {
+            return in.max_age(v, k);
+        });
+    }
+    template <class Field>
     static entry port(std::string_view name, Field field) {
         return value(name, field, [](value_reader& in, const toml::node& v, std::string_view k) {
             return in.port(v, k);

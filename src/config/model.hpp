@@ -3,6 +3,7 @@
 #pragma once
 
 #include "net/address.hpp"
+#include "tls/settings.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -14,6 +15,11 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace bws::tls {
+class certificate;
+class site_context;
+} // namespace bws::tls
 
 namespace bws::config {
 
@@ -80,6 +86,26 @@ struct logging_section {
     bool log_requests = true;        // access logging on/off globally
 };
 
+// [sites.ssl] of one site. The loader fills `settings` from the keys; when it checks the
+// filesystem (startup, reload, --config-check) it also loads every certificate and key into
+// memory and builds the site's OpenSSL context, so a master that loaded a snapshot as root can
+// drop privileges and fork workers that never read a key file.
+struct site_tls {
+    tls::settings settings;
+    // Strict-Transport-Security on this site's responses (HTTPS only); none when unset.
+    std::optional<std::chrono::seconds> hsts_max_age;
+    bool hsts_include_subdomains = false;
+    bool hsts_preload = false;
+    // A ClientHello whose SNI names no site on this port is refused (unrecognized_name)
+    // instead of getting the port's default site. Any site of a port setting it makes the
+    // whole port strict.
+    bool strict_sni = false;
+
+    // Loaded material (null/empty when the loader did not check the filesystem).
+    std::shared_ptr<const std::vector<tls::certificate>> certificates;
+    std::shared_ptr<const tls::site_context> context;
+};
+
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary
 // hostname first; wildcard names keep their leading "*.".
 struct site {
@@ -94,6 +120,9 @@ struct site {
     std::map<unsigned, std::filesystem::path> error_pages;    // status -> absolute path
     std::optional<std::string> cache_control;                 // default Cache-Control
     std::optional<std::filesystem::path> access_log;          // per-site override; empty = off
+    std::optional<site_tls> tls;                              // set when [sites.ssl] enabled
+    // Plain-HTTP site: answer with a redirect to the HTTPS site serving the same Host.
+    bool redirect_to_https = false;
     source_pos pos;
 };
 

@@ -1,8 +1,8 @@
 // The keys of a [[sites]] table, and what is checked once the whole table has been read.
 #include "config/section_keys.hpp"
+#include "config/ssl_keys.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <tuple>
 
 namespace bws::config::detail {
@@ -19,6 +19,7 @@ struct site_draft : site {
     bool hostnames_given = false;
     bool hostnames_empty = false;
     std::vector<std::tuple<unsigned, std::string, source_pos>> pages; // status, file, where
+    std::optional<ssl_draft> ssl;                                     // [sites.ssl], when given
 };
 
 // RFC 9110 token characters, the only ones allowed in a header field name.
@@ -26,13 +27,6 @@ bool is_tchar(char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 bool read_hostname(value_reader& in, const toml::node& v, site_draft& s) {
@@ -174,8 +168,14 @@ const std::vector<key_entry<site_draft>>& site_keys() {
         k::custom("error_pages", read_error_pages),
         k::custom("cache_control", read_cache_control),
         k::log_path("access_log", &site::access_log),
-        k::not_yet("ssl", "[sites.ssl]", "TLS"),
-        k::not_yet("redirect_to_https", "'redirect_to_https'", "TLS"),
+        k::custom("ssl",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      if (read_ssl(in, v, s.ssl.emplace()))
+                          return true;
+                      s.ssl.reset(); // not a table: reported
+                      return false;
+                  }),
+        k::flag("redirect_to_https", &site::redirect_to_https),
         k::not_yet("proxy", "[sites.proxy]", "reverse proxy"),
         k::not_yet("compression", "[sites.compression]", "compression"),
         k::not_yet("access_control", "[sites.access_control]",
@@ -217,6 +217,11 @@ void read_site(value_reader& in, const toml::table& t, snapshot& config, positio
     at.hostnames.insert(at.hostnames.end(), s.alias_pos.begin(), s.alias_pos.end());
     if (!s.primary && s.hostnames_empty)
         out.error(s.pos, what + " has an empty hostnames list and no hostname");
+
+    if (s.ssl) {
+        s.tls = finish_ssl(*s.ssl, what, out);
+        at.ssl = std::move(s.ssl->where);
+    }
 
     if (!s.static_dir.empty()) {
         for (const auto& [status, file, page_pos] : s.pages) {

@@ -1,4 +1,5 @@
-// Cross-site rules (names, listeners, host:port pairs, default sites) and filesystem checks.
+// Cross-site rules (names, listeners, host:port pairs, default sites, TLS per port, HTTPS
+// redirects) and filesystem checks.
 #include "config/validate.hpp"
 
 #include <grp.h>
@@ -76,6 +77,81 @@ bool group_exists(const std::string& name) {
            found != nullptr;
 }
 
+// True when a site named `pattern` ("a.example.com", "*.example.com") serves requests for
+// `host`: the same name, or a wildcard whose suffix follows the first label of `host` (the
+// matching of the HTTP router and of SNI).
+bool serves(const std::string& pattern, const std::string& host) {
+    if (pattern == host)
+        return true;
+    if (!pattern.starts_with("*.") || host.starts_with("*."))
+        return false;
+    const auto dot = host.find('.');
+    return dot != std::string::npos && dot > 0 &&
+           std::string_view(host).substr(dot) == std::string_view(pattern).substr(1);
+}
+
+// A TLS site and a plain one on the same port cannot share its socket: the first bytes of a
+// connection decide whether it is a TLS handshake. Reported at each site that differs from the
+// first site of its port.
+void check_tls_per_port(const std::vector<site>& sites, const positions& where,
+                        const std::map<std::uint16_t, std::size_t>& port_owner, report& out) {
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        const site& s = sites[i];
+        const auto owner = port_owner.find(s.port);
+        if (s.port == 0 || owner == port_owner.end() || owner->second == i)
+            continue;
+        const site& first = sites[owner->second];
+        if (first.tls.has_value() == s.tls.has_value())
+            continue;
+        const source_pos& here = or_site(where.sites[i], "port", s);
+        auto kind = [](const site& x) { return x.tls ? "TLS" : "plain HTTP"; };
+        out.error(here, "port " + std::to_string(s.port) + " mixes TLS and plain HTTP: site '" +
+                            s.name + "' is " + kind(s) + ", site '" + first.name + "'" +
+                            line_of(first.pos, here) + " is " + kind(first) +
+                            "; all sites on one port must be TLS or all plain");
+    }
+}
+
+// redirect_to_https belongs on a plain site whose host names an HTTPS site serves.
+void check_redirects(const std::vector<site>& sites, const positions& where, report& out) {
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        const site& s = sites[i];
+        if (!s.redirect_to_https)
+            continue;
+        const site_positions& at = where.sites[i];
+        const source_pos& here = or_site(at, "redirect_to_https", s);
+        if (s.tls) {
+            out.error(here, "redirect_to_https: site '" + s.name +
+                                "' serves HTTPS itself (the redirect would loop); set it on the "
+                                "plain-HTTP site that should send clients here");
+            continue;
+        }
+        std::vector<std::size_t> uncovered;
+        for (std::size_t h = 0; h < s.hostnames.size(); ++h) {
+            const bool covered = std::any_of(sites.begin(), sites.end(), [&](const site& other) {
+                return other.tls && std::any_of(other.hostnames.begin(), other.hostnames.end(),
+                                                [&](const std::string& name) {
+                                                    return serves(name, s.hostnames[h]);
+                                                });
+            });
+            if (!covered)
+                uncovered.push_back(h);
+        }
+        if (!s.hostnames.empty() && uncovered.size() == s.hostnames.size()) {
+            std::string names;
+            for (const auto& h : s.hostnames)
+                names += (names.empty() ? "" : ", ") + h;
+            out.error(here, "redirect_to_https: no HTTPS site serves a host name of site '" +
+                                s.name + "' (" + names + ")");
+            continue;
+        }
+        for (std::size_t h : uncovered)
+            out.warning(h < at.hostnames.size() ? at.hostnames[h] : here,
+                        "redirect_to_https: no HTTPS site serves host name '" + s.hostnames[h] +
+                            "' of site '" + s.name + "'");
+    }
+}
+
 } // namespace
 
 void validate_sites(snapshot& config, const positions& where, report& out) {
@@ -148,6 +224,9 @@ void validate_sites(snapshot& config, const positions& where, report& out) {
     for (auto& [port, first] : port_owner)
         if (!default_of.contains(port))
             sites[first].is_default = true;
+
+    check_tls_per_port(sites, where, port_owner, out);
+    check_redirects(sites, where, out);
 
     std::set<listen_address> listeners;
     for (const site& s : sites)

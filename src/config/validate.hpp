@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bws::config::detail {
@@ -37,10 +38,19 @@ inline const source_pos& position(const key_positions& where, std::string_view k
     return it != where.end() ? it->second : fallback;
 }
 
+// Where the values of one [sites.ssl] table were written.
+struct ssl_positions {
+    source_pos table;   // the table itself
+    key_positions keys; // its keys
+    // cert_file and key_file of each tls::settings::certificates entry, in the same order.
+    std::vector<std::pair<source_pos, source_pos>> certificates;
+};
+
 struct site_positions {
     key_positions keys;
     std::vector<source_pos> hostnames; // parallel to site::hostnames
     std::map<unsigned, source_pos> error_pages;
+    ssl_positions ssl;
 };
 
 struct positions {
@@ -50,8 +60,9 @@ struct positions {
 };
 
 // Site names unique, one bind address per port, (hostname, port) pairs unique, at most one
-// explicit default per port (else the first site on the port becomes its default); fills
-// snapshot::listeners.
+// explicit default per port (else the first site on the port becomes its default), TLS and
+// plain sites never on one port, redirect_to_https only where an HTTPS site serves the names;
+// fills snapshot::listeners.
 void validate_sites(snapshot& config, const positions& where, report& out);
 
 // What the filesystem and the user database must provide (load_options::check_filesystem).

@@ -7,6 +7,7 @@
 #include "config/size.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <system_error>
 
 namespace bws::config::detail {
@@ -50,6 +51,13 @@ bool has_control(std::string_view s) {
         const auto u = static_cast<unsigned char>(c);
         return (u < 0x20 && u != '\t') || u == 0x7f;
     });
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
 }
 
 source_pos value_reader::pos(const toml::source_region& r) {
@@ -165,6 +173,21 @@ value_reader::duration(const toml::node& v, std::string_view key, bool allow_zer
         return std::nullopt;
     }
     return d;
+}
+
+std::optional<std::chrono::seconds> value_reader::max_age(const toml::node& v,
+                                                          std::string_view key) {
+    if (const auto* i = v.as_integer()) {
+        if (i->get() < 0) {
+            error(v, key, "a duration cannot be negative");
+            return std::nullopt;
+        }
+        return parsed(*this, v, key, std::to_string(i->get()) + "s", parse_hsts_max_age);
+    }
+    if (const auto* s = v.as_string())
+        return parsed(*this, v, key, s->get(), parse_hsts_max_age);
+    type_error(v, key, "a duration (seconds as an integer, or a string like \"365d\")");
+    return std::nullopt;
 }
 
 std::optional<std::uint16_t> value_reader::port(const toml::node& v, std::string_view key) {

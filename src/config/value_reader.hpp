@@ -26,6 +26,9 @@ const char* type_name(const toml::node& n);
 // Control characters other than tab would split or corrupt a response header.
 bool has_control(std::string_view s);
 
+// `s` with ASCII letters lower-cased.
+std::string lower(std::string_view s);
+
 class value_reader {
 public:
     explicit value_reader(report& out) : out_(out) {}
@@ -54,6 +57,8 @@ public:
     // Seconds as an integer, or text for parse_duration ("1m30s").
     std::optional<std::chrono::milliseconds> duration(const toml::node& v, std::string_view key,
                                                       bool allow_zero);
+    // An HSTS max-age: seconds as an integer, or text for parse_hsts_max_age ("365d").
+    std::optional<std::chrono::seconds> max_age(const toml::node& v, std::string_view key);
     std::optional<std::uint16_t> port(const toml::node& v, std::string_view key);
     std::optional<net::ip_address> address(const toml::node& v, std::string_view key);
     std::optional<std::string> hostname(const toml::node& v, std::string_view key);

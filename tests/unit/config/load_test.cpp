@@ -705,11 +705,7 @@ name = "a"
 hostname = "a.test"
 port = 80
 static_dir = "/srv/a"
-redirect_to_https = true
 api_only = false
-
-[sites.ssl]
-enabled = false
 
 [sites.proxy]
 enabled = false
@@ -724,17 +720,15 @@ allow_origins = ["*"]
 enabled = true
 )");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.errors.size(), 10u) << all(r.errors);
+    EXPECT_EQ(r.errors.size(), 8u) << all(r.errors);
     expect_at(find_one(r.errors, "[management] is not supported yet (management API)"), 1, 2);
     expect_at(find_one(r.errors, "[security] is not supported yet"), 4, 2);
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
-    expect_at(find_one(r.errors, "'redirect_to_https' is not supported yet (TLS)"), 15, 1);
-    expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 16, 1);
-    expect_at(find_one(r.errors, "[sites.ssl] is not supported yet (TLS)"), 18, 8);
-    expect_at(find_one(r.errors, "[sites.proxy] is not supported yet (reverse proxy)"), 21, 8);
-    expect_at(find_one(r.errors, "[sites.compression] is not supported yet"), 24, 8);
-    expect_at(find_one(r.errors, "[sites.access_control] is not supported yet (CORS"), 27, 8);
-    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 30, 8);
+    expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
+    expect_at(find_one(r.errors, "[sites.proxy] is not supported yet (reverse proxy)"), 17, 8);
+    expect_at(find_one(r.errors, "[sites.compression] is not supported yet"), 20, 8);
+    expect_at(find_one(r.errors, "[sites.access_control] is not supported yet (CORS"), 23, 8);
+    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 26, 8);
 }
 
 TEST(ConfigLoad, HeaderNamesAndValuesAreChecked) {
