@@ -28,7 +28,9 @@ struct load_result {
 
 struct load_options {
     // Also check what the filesystem must provide: static_dir exists and is a readable
-    // directory, error pages exist and are readable, log paths are writable.
+    // directory, error pages exist and are readable, log paths are writable; and load the
+    // certificates and keys of every TLS site and build its context (site_tls::certificates,
+    // site_tls::context stay null without it).
     bool check_filesystem = true;
 };
 

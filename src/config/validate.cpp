@@ -1,12 +1,17 @@
 // Cross-site rules (names, listeners, host:port pairs, default sites, TLS per port, HTTPS
-// redirects) and filesystem checks.
+// redirects) and filesystem checks, which also load the certificates of the TLS sites.
 #include "config/validate.hpp"
+
+#include "tls/certificate.hpp"
+#include "tls/context.hpp"
+#include "tls/ticket_keys.hpp"
 
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -152,6 +157,77 @@ void check_redirects(const std::vector<site>& sites, const positions& where, rep
     }
 }
 
+// Where a finding of the TLS library points: the key that named the file or list, of the
+// certificate entry `index` for certificate and key files.
+const source_pos& tls_position(const tls::diagnostic& d, const ssl_positions& at,
+                               std::size_t index) {
+    using source = tls::diagnostic::source;
+    switch (d.file) {
+    case source::cert_file:
+        return index < at.certificates.size() ? at.certificates[index].first : at.table;
+    case source::key_file:
+        return index < at.certificates.size() ? at.certificates[index].second : at.table;
+    case source::tls12_ciphers:
+        return position(at.keys, "ciphers", at.table);
+    case source::tls13_ciphersuites:
+        return position(at.keys, "ciphersuites", at.table);
+    case source::groups:
+        return position(at.keys, "groups", at.table);
+    case source::client_ca_file:
+        return position(at.keys, "client_ca_file", at.table);
+    }
+    return at.table;
+}
+
+void add_tls_diagnostics(const std::vector<tls::diagnostic>& found, const site& s,
+                         const ssl_positions& at, std::size_t index, report& out) {
+    for (const tls::diagnostic& d : found) {
+        std::string message = "site '" + s.name + "': " + d.message;
+        if (d.level == tls::diagnostic::severity::error)
+            out.error(tls_position(d, at, index), std::move(message));
+        else
+            out.warning(tls_position(d, at, index), std::move(message));
+    }
+}
+
+// Loads every certificate of a TLS site (as the user running the check: the master reads the
+// keys as root, before privileges drop), checks it against the site's host names and the clock,
+// and builds the site's context; both are kept in the snapshot for the workers.
+void load_tls(site& s, const ssl_positions& at, report& out) {
+    site_tls& t = *s.tls;
+    const auto now = std::chrono::system_clock::now();
+    auto certificates = std::make_shared<std::vector<tls::certificate>>();
+    bool loaded = !t.settings.certificates.empty();
+    for (std::size_t i = 0; i < t.settings.certificates.size(); ++i) {
+        std::vector<tls::diagnostic> found;
+        auto cert = tls::certificate::load(t.settings.certificates[i], found);
+        if (cert) {
+            cert->check(s.hostnames, now, found);
+            certificates->push_back(std::move(*cert));
+        } else {
+            loaded = false;
+        }
+        add_tls_diagnostics(found, s, at, i, out);
+    }
+    if (!loaded)
+        return; // reported; a context with some of the certificates would mislead
+    std::vector<tls::diagnostic> found;
+    auto context = tls::site_context::build(t.settings, *certificates, tls::shared_ticket_keys(),
+                                            s.name, found);
+    for (const tls::diagnostic& d : found) {
+        // A certificate the context refused names its file first.
+        std::size_t index = 0;
+        for (std::size_t i = 0; i < t.settings.certificates.size(); ++i)
+            if (d.message.starts_with(t.settings.certificates[i].cert_file.string() + ":"))
+                index = i;
+        add_tls_diagnostics({d}, s, at, index, out);
+    }
+    if (context) {
+        t.certificates = std::move(certificates);
+        t.context = std::move(context);
+    }
+}
+
 } // namespace
 
 void validate_sites(snapshot& config, const positions& where, report& out) {
@@ -254,10 +330,12 @@ bool check_static_dir(const site& s, const source_pos& pos, report& out) {
     return true;
 }
 
-void check_filesystem(const snapshot& config, const positions& where, report& out) {
+void check_filesystem(snapshot& config, const positions& where, report& out) {
     for (std::size_t i = 0; i < config.sites.size(); ++i) {
-        const site& s = config.sites[i];
+        site& s = config.sites[i];
         const site_positions& at = where.sites[i];
+        if (s.tls)
+            load_tls(s, at.ssl, out);
         if (s.static_dir.empty())
             continue; // already reported as missing
         if (check_static_dir(s, or_site(at, "static_dir", s), out)) {

@@ -66,7 +66,8 @@ struct positions {
 void validate_sites(snapshot& config, const positions& where, report& out);
 
 // What the filesystem and the user database must provide (load_options::check_filesystem).
-void check_filesystem(const snapshot& config, const positions& where, report& out);
+// Also loads the certificates of every TLS site and builds its context into site::tls.
+void check_filesystem(snapshot& config, const positions& where, report& out);
 
 // Existence/readability checks of one site's static_dir, shared with directory_config().
 // Returns false when an error was reported.

@@ -1,8 +1,11 @@
 // Unit tests for the TLS keys of the loader: every [sites.ssl] key and its errors with
-// FILE:LINE:COL, redirect_to_https and the cross-site TLS rules.
+// FILE:LINE:COL, redirect_to_https and the cross-site TLS rules, and the certificate loading and
+// context building of the filesystem checks (with certificates generated at test time).
 #include "config/load.hpp"
 
 #include "../config_test_util.hpp"
+#include "../tls/test_certs.hpp"
+#include "tls/context.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +14,10 @@ namespace {
 
 using test::all;
 using test::find_one;
+using test::temp_dir;
 using tls::client_cert_mode;
 using tls::tls_version;
+namespace certs = tls::testing;
 
 constexpr const char* file = "/srv/conf/bws.toml";
 
@@ -521,6 +526,183 @@ static_dir = "/srv/b"
 [sites.ssl]
 )") + pair));
     EXPECT_TRUE(both.ok()) << all(both.errors);
+}
+
+// --- The filesystem checks: certificates generated at test time. ---
+
+class ConfigTlsFiles : public ::testing::Test {
+protected:
+    temp_dir dir;
+    certs::cert_factory ca{dir / "pki"};
+    certs::pem_files ecdsa = issue("ecdsa", certs::key_kind::ecdsa);
+
+    ConfigTlsFiles() { dir.write("www/index.html", "hi"); }
+
+    certs::pem_files issue(const std::string& stem, certs::key_kind kind,
+                           long valid_for = 86400L * 365,
+                           std::vector<std::string> names = {"a.test", "*.a.test"}) {
+        certs::leaf_options o;
+        o.common_name = names.front();
+        o.dns_names = std::move(names);
+        o.kind = kind;
+        o.valid_until_seconds = valid_for;
+        return ca.issue(stem, o);
+    }
+
+    // Site "a" on lines 1-7, "[sites.ssl]" on line 8, the caller's keys from line 9. The paths
+    // are written relative to the config file's directory.
+    load_result load_checked(const std::string& ssl_keys,
+                             const std::string& hostnames = "[\"a.test\", \"www.a.test\"]") {
+        const auto conf =
+            dir.write("bws.toml", "[[sites]]\nname = \"a\"\nhostnames = " + hostnames +
+                                      "\nport = 8443\nstatic_dir = \"www\"\n"
+                                      "\n\n[sites.ssl]\n" +
+                                      ssl_keys);
+        return load_file(conf);
+    }
+    std::string pem_pair(const certs::pem_files& f) {
+        return "cert_file = \"" + relative(f.cert_file) + "\"\nkey_file = \"" +
+               relative(f.key_file) + "\"\n";
+    }
+    std::string relative(const std::filesystem::path& p) {
+        return p.lexically_relative(dir.path()).string();
+    }
+    std::string conf() const { return (dir / "bws.toml").string(); }
+    void expect_in_conf(const diagnostic& d, int line, int column) const {
+        EXPECT_EQ(d.pos.file, conf());
+        EXPECT_EQ(d.pos.line, line) << d.to_string();
+        EXPECT_EQ(d.pos.column, column) << d.to_string();
+    }
+};
+
+TEST_F(ConfigTlsFiles, CertificatesAreLoadedAndTheContextBuilt) {
+    const auto rsa = issue("rsa", certs::key_kind::rsa);
+    auto r = load_checked("enabled = true\n" + pem_pair(ecdsa) + "\n[[sites.ssl.certificates]]\n" +
+                          pem_pair(rsa));
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    EXPECT_TRUE(r.warnings.empty()) << all(r.warnings);
+    const site_tls& t = *r.config->sites[0].tls;
+    ASSERT_NE(t.certificates, nullptr);
+    ASSERT_EQ(t.certificates->size(), 2u);
+    EXPECT_EQ((*t.certificates)[0].files().cert_file, ecdsa.cert_file);
+    EXPECT_EQ((*t.certificates)[1].files().cert_file, rsa.cert_file);
+    ASSERT_NE(t.context, nullptr);
+    EXPECT_NE(t.context->native(), nullptr);
+    EXPECT_EQ(SSL_CTX_get_max_proto_version(t.context->native()), TLS1_3_VERSION);
+    // The process-wide ticket keys are attached: tickets stay valid for one rotation interval.
+    EXPECT_EQ(SSL_CTX_get_timeout(t.context->native()), 12 * 3600);
+}
+
+TEST_F(ConfigTlsFiles, ProtocolsReachTheContext) {
+    auto r = load_checked("enabled = true\n" + pem_pair(ecdsa) + "protocols = [\"TLSv1.2\"]\n");
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    const SSL_CTX* ctx = r.config->sites[0].tls->context->native();
+    EXPECT_EQ(SSL_CTX_get_min_proto_version(const_cast<SSL_CTX*>(ctx)), TLS1_2_VERSION);
+    EXPECT_EQ(SSL_CTX_get_max_proto_version(const_cast<SSL_CTX*>(ctx)), TLS1_2_VERSION);
+}
+
+TEST_F(ConfigTlsFiles, NotLoadedWithoutTheFilesystemCheck) {
+    const auto conf = dir.write("bws.toml", "[[sites]]\nname = \"a\"\nhostname = \"a.test\"\n"
+                                            "port = 8443\nstatic_dir = \"www\"\n[sites.ssl]\n"
+                                            "enabled = true\n" +
+                                                pem_pair(ecdsa));
+    auto r = load_file(conf, {.check_filesystem = false});
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    EXPECT_EQ(r.config->sites[0].tls->certificates, nullptr);
+    EXPECT_EQ(r.config->sites[0].tls->context, nullptr);
+}
+
+TEST_F(ConfigTlsFiles, ExpiredCertificateIsAnError) {
+    const auto expired = issue("expired", certs::key_kind::ecdsa, -60);
+    auto r = load_checked("enabled = true\n" + pem_pair(expired));
+    ASSERT_FALSE(r.ok());
+    ASSERT_EQ(r.errors.size(), 1u) << all(r.errors);
+    expect_in_conf(r.errors[0], 10, 13);
+    EXPECT_EQ(r.errors[0].message.rfind(
+                  "site 'a': " + expired.cert_file.string() + ": the certificate expired on ", 0),
+              0u)
+        << r.errors[0].message;
+}
+
+TEST_F(ConfigTlsFiles, CertificateExpiringSoonIsAWarning) {
+    const auto soon = issue("soon", certs::key_kind::ecdsa, 86400L * 10);
+    auto r = load_checked("enabled = true\n" + pem_pair(soon));
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    ASSERT_EQ(r.warnings.size(), 1u) << all(r.warnings);
+    expect_in_conf(r.warnings[0], 10, 13);
+    EXPECT_NE(r.warnings[0].message.find("site 'a': " + soon.cert_file.string() +
+                                         ": the certificate expires on "),
+              std::string::npos)
+        << r.warnings[0].message;
+    EXPECT_NE(r.config->sites[0].tls->context, nullptr);
+}
+
+TEST_F(ConfigTlsFiles, HostNameNotCoveredIsAWarning) {
+    auto r = load_checked("enabled = true\n" + pem_pair(ecdsa), "[\"a.test\", \"b.test\"]");
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    ASSERT_EQ(r.warnings.size(), 1u) << all(r.warnings);
+    expect_in_conf(r.warnings[0], 10, 13);
+    EXPECT_EQ(r.warnings[0].message, "site 'a': " + ecdsa.cert_file.string() +
+                                         ": the certificate does not cover the host name b.test");
+}
+
+TEST_F(ConfigTlsFiles, KeyMismatchPointsAtTheKeyFileOfThatCertificate) {
+    certs::leaf_options o;
+    o.common_name = "a.test";
+    o.dns_names = {"a.test", "*.a.test"};
+    o.kind = certs::key_kind::rsa;
+    const auto mismatched = ca.issue_mismatched("mismatched", o);
+    // Line 9 enabled, 10-11 the first pair, 12 blank, 13 the entry, 14-15 its files.
+    auto r = load_checked("enabled = true\n" + pem_pair(ecdsa) + "\n[[sites.ssl.certificates]]\n" +
+                          pem_pair(mismatched));
+    ASSERT_FALSE(r.ok());
+    ASSERT_EQ(r.errors.size(), 1u) << all(r.errors);
+    expect_in_conf(r.errors[0], 15, 12);
+    EXPECT_EQ(r.errors[0].message, "site 'a': " + mismatched.key_file.string() +
+                                       ": the private key does not match the certificate " +
+                                       mismatched.cert_file.string());
+}
+
+TEST_F(ConfigTlsFiles, MissingFilesPointAtTheirKeys) {
+    auto no_cert = load_checked("enabled = true\ncert_file = \"absent.crt\"\nkey_file = \"" +
+                                relative(ecdsa.key_file) + "\"\n");
+    ASSERT_EQ(no_cert.errors.size(), 1u) << all(no_cert.errors);
+    expect_in_conf(no_cert.errors[0], 10, 13);
+    EXPECT_NE(no_cert.errors[0].message.find("site 'a': " + (dir / "absent.crt").string() +
+                                             ": cannot open"),
+              std::string::npos)
+        << no_cert.errors[0].message;
+
+    auto no_key = load_checked("enabled = true\ncert_file = \"" + relative(ecdsa.cert_file) +
+                               "\"\nkey_file = \"absent.key\"\n");
+    ASSERT_EQ(no_key.errors.size(), 1u) << all(no_key.errors);
+    expect_in_conf(no_key.errors[0], 11, 12);
+}
+
+TEST_F(ConfigTlsFiles, BadListsAndCaFilePointAtTheirKeys) {
+    auto lists = load_checked("enabled = true\n" + pem_pair(ecdsa) +
+                              "ciphers = \"NO-SUCH-CIPHER\"\nciphersuites = \"TLS_NOPE\"\n"
+                              "groups = \"nonsense\"\n");
+    ASSERT_FALSE(lists.ok());
+    ASSERT_EQ(lists.errors.size(), 3u) << all(lists.errors);
+    expect_in_conf(find_one(lists.errors, "site 'a': invalid TLS 1.2 cipher list"), 12, 11);
+    expect_in_conf(find_one(lists.errors, "site 'a': invalid TLS 1.3 ciphersuites"), 13, 16);
+    expect_in_conf(find_one(lists.errors, "site 'a': invalid group list"), 14, 10);
+
+    auto ca_file =
+        load_checked("enabled = true\n" + pem_pair(ecdsa) +
+                     "client_verify = \"required\"\nclient_ca_file = \"absent-ca.pem\"\n");
+    ASSERT_EQ(ca_file.errors.size(), 1u) << all(ca_file.errors);
+    expect_in_conf(ca_file.errors[0], 13, 18);
+    EXPECT_NE(ca_file.errors[0].message.find("cannot load the client CA certificates"),
+              std::string::npos);
+
+    auto good_ca = load_checked("enabled = true\n" + pem_pair(ecdsa) +
+                                "client_verify = \"required\"\nclient_ca_file = \"" +
+                                relative(ca.ca_file()) + "\"\n");
+    ASSERT_TRUE(good_ca.ok()) << all(good_ca.errors);
+    EXPECT_EQ(SSL_CTX_get_verify_mode(good_ca.config->sites[0].tls->context->native()),
+              SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
 }
 
 } // namespace
