@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 
 namespace bws::tls {
@@ -33,7 +36,18 @@ std::string failure(const std::filesystem::path& path, const char* what) {
 }
 
 bio_ptr open_file(const std::filesystem::path& path) {
+    errno = 0; // open_failure() reads what fopen left
     return bio_ptr(BIO_new_file(path.c_str(), "r"));
+}
+
+// "PATH: cannot open: No such file or directory" (errno says it better than OpenSSL's
+// "system lib"); OpenSSL's reason when errno has none.
+std::string open_failure(const std::filesystem::path& path) {
+    const int saved = errno;
+    if (saved == 0)
+        return failure(path, "cannot open");
+    ERR_clear_error();
+    return path.string() + ": cannot open: " + std::strerror(saved);
 }
 
 // True when the last PEM read stopped only because no further PEM block follows.
@@ -52,7 +66,7 @@ std::optional<certificate> certificate::load(const certificate_files& files,
 
     bio_ptr cert_bio = open_file(files.cert_file);
     if (!cert_bio) {
-        add(out, severity::error, source::cert_file, failure(files.cert_file, "cannot open"));
+        add(out, severity::error, source::cert_file, open_failure(files.cert_file));
         return std::nullopt;
     }
     result.leaf_.reset(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
@@ -73,10 +87,12 @@ std::optional<certificate> certificate::load(const certificate_files& files,
 
     bio_ptr key_bio = open_file(files.key_file);
     if (!key_bio) {
-        add(out, severity::error, source::key_file, failure(files.key_file, "cannot open"));
+        add(out, severity::error, source::key_file, open_failure(files.key_file));
         return std::nullopt;
     }
-    result.key_.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+    // No passphrase: an encrypted key fails here instead of prompting on the terminal.
+    auto no_passphrase = [](char*, int, int, void*) -> int { return -1; };
+    result.key_.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr));
     if (!result.key_) {
         add(out, severity::error, source::key_file, failure(files.key_file, "no PEM private key"));
         return std::nullopt;
@@ -141,6 +157,13 @@ std::string sha256_fingerprint(X509* cert) {
 bool certificate::covers_host(const std::string& host) const {
     // X509_check_host matches a concrete name against the certificate's patterns; a site
     // name that is itself a wildcard is covered when any one name under it is.
+    // IP literals ("127.0.0.1", "[::1]" as hosts are written) match IP SANs only.
+    std::string ip = host;
+    if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']')
+        ip = ip.substr(1, ip.size() - 2);
+    unsigned char binary[16];
+    if (inet_pton(AF_INET, ip.c_str(), binary) == 1 || inet_pton(AF_INET6, ip.c_str(), binary) == 1)
+        return X509_check_ip_asc(leaf_.get(), ip.c_str(), 0) == 1;
     const std::string probe = host.starts_with("*.") ? "bws-wildcard-probe" + host.substr(1) : host;
     return X509_check_host(leaf_.get(), probe.data(), probe.size(), 0, nullptr) == 1;
 }

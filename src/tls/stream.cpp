@@ -37,6 +37,7 @@ io_result stream::classify(int ret, bool in_handshake) {
     const unsigned long queued = ERR_peek_last_error();
     // Each connection leaves the thread's error queue clean for the next one.
     ERR_clear_error();
+    last_error_ = queued;
     switch (code) {
     case SSL_ERROR_WANT_READ:
         return {status::want_read, 0, {}};
@@ -156,6 +157,13 @@ io_result stream::shutdown() {
     if (ret >= 0)
         return {status::done, 0, {}};
     return classify(ret, false);
+}
+
+std::string stream::failure_reason() const {
+    if (last_error_ == 0)
+        return {};
+    const char* reason = ERR_reason_error_string(last_error_);
+    return reason != nullptr ? reason : std::string();
 }
 
 peer_info stream::info() const {

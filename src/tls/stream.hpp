@@ -63,6 +63,9 @@ public:
     io_result shutdown();
 
     peer_info info() const;
+    // OpenSSL's reason for the last failed step ("unsupported protocol", "no shared cipher",
+    // ...), or "" when it gave none; for log lines.
+    std::string failure_reason() const;
     SSL* native() const noexcept { return ssl_.get(); }
     // True while a gathered record waits for the socket.
     bool write_pending() const noexcept { return record_size_ > 0; }
@@ -77,6 +80,7 @@ private:
     // keep no write buffer.
     std::unique_ptr<unsigned char[]> record_;
     std::size_t record_size_ = 0;
+    unsigned long last_error_ = 0; // the OpenSSL error code behind the last error result
 };
 
 } // namespace bws::tls

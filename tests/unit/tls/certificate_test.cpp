@@ -43,9 +43,15 @@ TEST(TlsCertificate, MissingFilesAndGarbageAreErrors) {
     auto out = load_errors({p.dir.path / "absent.crt", p.a_rsa.key_file});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].file, source::cert_file);
+    // The system's reason, not OpenSSL's "system lib".
+    EXPECT_NE(out[0].message.find("absent.crt: cannot open: No such file or directory"),
+              std::string::npos)
+        << out[0].message;
     out = load_errors({p.a_rsa.cert_file, p.dir.path / "absent.key"});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].file, source::key_file);
+    EXPECT_NE(out[0].message.find("No such file or directory"), std::string::npos)
+        << out[0].message;
 
     const auto garbage = p.dir.path / "garbage.pem";
     std::ofstream(garbage) << "not a certificate\n";
@@ -108,6 +114,16 @@ TEST(TlsCertificate, HostCoverageIncludingWildcards) {
     EXPECT_FALSE(c.covers_host("c.example.com"));
     EXPECT_TRUE(c.covers_host("*.c.example.com"));
     EXPECT_FALSE(a.covers_host("*.example.com"));
+
+    // IP literals match IP address names, as clients check them.
+    cert_factory ca(pki().dir.path / "ip", "bws IP CA");
+    const certificate ip = load_or_fail(
+        ca.issue("ip", {.common_name = "ip", .dns_names = {"IP:127.0.0.1", "IP:::1", "ip.test"}}));
+    EXPECT_TRUE(ip.covers_host("127.0.0.1"));
+    EXPECT_TRUE(ip.covers_host("[::1]"));
+    EXPECT_TRUE(ip.covers_host("ip.test"));
+    EXPECT_FALSE(ip.covers_host("127.0.0.2"));
+    EXPECT_FALSE(a.covers_host("127.0.0.1"));
 
     std::vector<diagnostic> out;
     const std::vector<std::string> hosts = {"a.example.com", "other.example.com"};

@@ -89,7 +89,8 @@ pem_files cert_factory::issue(const std::string& stem, const leaf_options& optio
                            options.valid_from_seconds, options.valid_until_seconds);
     std::string san;
     for (const std::string& dns : options.dns_names)
-        san += (san.empty() ? "DNS:" : ",DNS:") + dns;
+        // "IP:..." entries are IP address names; the rest are DNS names.
+        san += (san.empty() ? "" : ",") + (dns.starts_with("IP:") ? dns : "DNS:" + dns);
     if (!san.empty())
         add_extension(cert, ca_cert_, NID_subject_alt_name, san);
     add_extension(cert, ca_cert_, NID_basic_constraints, "critical,CA:FALSE");

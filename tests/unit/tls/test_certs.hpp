@@ -16,7 +16,7 @@ enum class key_kind { rsa, ecdsa };
 
 struct leaf_options {
     std::string common_name = "localhost";
-    std::vector<std::string> dns_names = {"localhost"};
+    std::vector<std::string> dns_names = {"localhost"}; // "IP:127.0.0.1" for an IP name
     key_kind kind = key_kind::ecdsa;
     long valid_from_seconds = -3600;        // relative to now
     long valid_until_seconds = 86400 * 365; // relative to now
