@@ -7,6 +7,7 @@
 #include "log/setup.hpp"
 #include "sys/notify.hpp"
 #include "sys/watchdog.hpp"
+#include "tls/ticket_keys.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -125,6 +126,8 @@ void master::on_tick() {
         request_reopen();
     }
     check_reopened(); // also counts workers that exited without answering
+    if (tls::rotate_shared_ticket_keys_when_due(std::chrono::steady_clock::now()))
+        spdlog::info("TLS session ticket keys rotated (the previous key still decrypts)");
     broadcast_status();
     if (phase_ == phase::running && !reloads_.pending_generation() &&
         ticks_ % status_every_ticks == 0) {

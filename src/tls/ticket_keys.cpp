@@ -133,7 +133,9 @@ ticket_keys::view ticket_keys::read() const {
     return v;
 }
 
-const ticket_keys* shared_ticket_keys() {
+namespace {
+
+ticket_keys* shared_instance() {
     // A function-local static: made once, thread-safely, and never replaced, so the pointer
     // stays valid for contexts kept across reloads.
     static const std::unique_ptr<ticket_keys> keys = [] {
@@ -141,6 +143,23 @@ const ticket_keys* shared_ticket_keys() {
         return ticket_keys::create(shared_rotation_interval, error);
     }();
     return keys.get();
+}
+
+} // namespace
+
+const ticket_keys* shared_ticket_keys() {
+    return shared_instance();
+}
+
+bool rotate_shared_ticket_keys_when_due(std::chrono::steady_clock::time_point now) {
+    static std::chrono::steady_clock::time_point last = now;
+    if (now - last < shared_rotation_interval)
+        return false;
+    ticket_keys* keys = shared_instance();
+    if (keys == nullptr || !keys->rotate())
+        return false;
+    last = now;
+    return true;
 }
 
 void ticket_keys::attach(SSL_CTX* ctx) const {

@@ -79,4 +79,9 @@ inline constexpr std::chrono::seconds shared_rotation_interval = std::chrono::ho
 // made (nothing is logged; contexts built with nullptr issue no tickets).
 const ticket_keys* shared_ticket_keys();
 
+// Master only, called from its periodic tick: rotates shared_ticket_keys() once
+// shared_rotation_interval has passed since the first call or the last rotation, so a ticket
+// stays valid for one to two intervals. True when it rotated.
+bool rotate_shared_ticket_keys_when_due(std::chrono::steady_clock::time_point now);
+
 } // namespace bws::tls
