@@ -49,8 +49,9 @@ Options:
   -h, --help               print this help and exit
 
 Signals to the master: HUP reload, TERM graceful stop, INT/QUIT fast stop, USR1 reopen logs.
-Not supported yet: TLS ([sites.ssl]) and reverse proxying ([sites.proxy]); a configuration
-that uses them is rejected.
+TLS ([sites.ssl]): certificates and keys are read by the master at start and on every reload.
+Not supported yet: automatic certificates (ACME), reverse proxying ([sites.proxy]) and the
+other keys the loader names as such; a configuration that uses them is rejected.
 
 Exit status: 0 success, 1 failure (invalid configuration, failed reload, ...), 2 usage error.
 )";

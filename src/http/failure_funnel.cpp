@@ -15,7 +15,7 @@ namespace bws::http {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(failure_kind::count_)> names{
-    "accept", "peer_read", "peer_write", "file_read", "file_shrank"};
+    "accept", "peer_read", "peer_write", "file_read", "file_shrank", "tls_handshake"};
 
 } // namespace
 
@@ -49,9 +49,10 @@ bool failure_funnel::is_benign(const boost::system::error_code& ec) {
 }
 
 void failure_funnel::report(failure_kind kind, const boost::system::error_code& ec,
-                            std::string_view site, std::string_view peer) {
+                            std::string_view site, std::string_view peer, std::string_view detail) {
     const auto name = failure_name(kind);
-    const bool from_peer = kind == failure_kind::peer_read || kind == failure_kind::peer_write;
+    const bool from_peer = kind == failure_kind::peer_read || kind == failure_kind::peer_write ||
+                           kind == failure_kind::tls_handshake;
     if (from_peer && is_benign(ec)) {
         spdlog::debug("{} {}: {}", peer, name, ec.message());
         return;
@@ -64,11 +65,16 @@ void failure_funnel::report(failure_kind kind, const boost::system::error_code& 
     log::site_scope scope(site);
     // A failing accept() means this worker cannot take connections: an error, not a warning.
     const auto level = kind == failure_kind::accept ? spdlog::level::err : spdlog::level::warn;
+    std::string what = ec.message();
+    if (!detail.empty()) {
+        what += ": ";
+        what += detail;
+    }
     if (unreported > 1)
         spdlog::log(level, "{} {}: {} ({} more since the last report)", peer.empty() ? "-" : peer,
-                    name, ec.message(), unreported - 1);
+                    name, what, unreported - 1);
     else
-        spdlog::log(level, "{} {}: {}", peer.empty() ? "-" : peer, name, ec.message());
+        spdlog::log(level, "{} {}: {}", peer.empty() ? "-" : peer, name, what);
 }
 
 std::map<std::string, std::uint64_t> failure_funnel::counts() const {

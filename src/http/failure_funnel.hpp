@@ -18,12 +18,14 @@
 namespace bws::http {
 
 enum class failure_kind {
-    accept,      // accepting a connection failed (EMFILE, ENOBUFS, ...)
-    peer_read,   // reading a request from the peer
-    peer_write,  // writing a response (writev, sendfile, the stream's own write)
-    file_read,   // reading a file slice for a stream that cannot sendfile
-    file_shrank, // a file ended before the length already promised in Content-Length
-    count_       // number of kinds, not a kind
+    accept,        // accepting a connection failed (EMFILE, ENOBUFS, ...)
+    peer_read,     // reading a request from the peer
+    peer_write,    // writing a response (writev, sendfile, the stream's own write)
+    file_read,     // reading a file slice for a stream that cannot sendfile
+    file_shrank,   // a file ended before the length already promised in Content-Length
+    tls_handshake, // a TLS handshake failed (no shared version or cipher, bad client
+                   // certificate, refused SNI); a client that just left is benign
+    count_         // number of kinds, not a kind
 };
 
 // The category name used in logs and in failure_counts() ("peer_write", ...).
@@ -36,16 +38,17 @@ public:
     explicit failure_funnel(clock::duration report_interval = std::chrono::seconds(10));
 
     // Whether `ec` only says that the peer went away or that we cancelled: end of stream,
-    // reset, broken pipe, not connected, timeouts, operation_aborted (and, once TLS lands,
-    // stream_truncated).
+    // reset, broken pipe, not connected, timeouts, operation_aborted (and a TLS close
+    // without close_notify, which the TLS stream reports as end of stream).
     static bool is_benign(const boost::system::error_code& ec);
 
     // Reports one failure. Benign codes of the peer kinds go to the debug log only (an end of
     // file is the peer leaving, not so for a file that shrank); anything else is counted and
     // logged (under the site's log scope) unless its category was logged less than the
     // interval ago, in which case the next report says how many were left out.
+    // `detail`, when given, follows the error's message (e.g. OpenSSL's reason).
     void report(failure_kind kind, const boost::system::error_code& ec, std::string_view site,
-                std::string_view peer);
+                std::string_view peer, std::string_view detail = {});
 
     // Category -> failures counted so far (benign ones excluded); categories with none are
     // left out.

@@ -41,6 +41,13 @@ public:
     // written; sets `ec` to would_block when none could be, or to the error.
     std::size_t write_some(const iovec* iov, int count, bool more, boost::system::error_code& ec);
 
+    // Whether everything write_some took is on its way (a TLS stream may hold a record
+    // back); a plain socket holds nothing.
+    bool flushed(boost::system::error_code& ec) {
+        ec = {};
+        return true;
+    }
+
     // Completes when write_some can make progress again (or with an error).
     template <class Handler>
     void async_wait_writable(Handler&& handler) {

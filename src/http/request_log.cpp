@@ -34,6 +34,9 @@ void log_finished_request(server& owner, site_runtime& site, const request_head&
     record.referer = head.referer;
     const auto id = owner.next_request_id(); // the record holds a view of it
     record.request_id = id;
+    record.tls_version = request.tls_version;
+    record.tls_cipher = request.tls_cipher;
+    record.client_subject = request.client_subject;
     site.access_log->write(record);
 }
 

@@ -19,6 +19,10 @@ struct finished_request {
     std::string_view client_address;
     unsigned status = 0;
     std::uint64_t body_bytes = 0;
+    // HTTPS only: see log::access_record.
+    std::string_view tls_version;
+    std::string_view tls_cipher;
+    std::string_view client_subject;
 };
 
 void log_finished_request(server& owner, site_runtime& site, const request_head& head,

@@ -43,7 +43,8 @@ route_decision route(const vhost_table& vhosts, std::string_view health_path,
         d.head = head_request;
         return d;
     }
-    const std::size_t site = vhosts.lookup(host);
+    const auto matched = vhosts.find(host);
+    const std::size_t site = matched.value_or(vhosts.default_site());
 
     if (origin_form.empty() || (origin_form.front() != '/' && origin_form.front() != '?')) {
         // "*" and other forms mean nothing for a file server.
@@ -55,10 +56,14 @@ route_decision route(const vhost_table& vhosts, std::string_view health_path,
     route_decision d;
     d.site = site;
     d.head = head_request;
+    d.host_matched = matched.has_value();
+    d.host = std::move(host);
     const auto query_pos = origin_form.find('?');
     d.path = origin_form.substr(0, query_pos);
-    if (query_pos != std::string_view::npos)
+    if (query_pos != std::string_view::npos) {
         d.query = origin_form.substr(query_pos + 1);
+        d.has_query = true;
+    }
     if (d.path.empty())
         d.path = "/";
 

@@ -28,6 +28,12 @@ struct route_decision {
     bool allow_header = false; // a 405: send "Allow: GET, HEAD"
     std::string_view path;     // origin-form path without the query ("/" when empty)
     std::string_view query;    // after '?', without it
+    bool has_query = false;    // the target had a '?' (even with nothing after it)
+    // The normalised host (empty without one) and whether a site's name matched it, rather
+    // than the listener's default taking the request: TLS ports compare it with the site the
+    // handshake chose (421), plain sites redirect it to HTTPS.
+    std::string host;
+    bool host_matched = false;
 };
 
 // `vhosts` is the table of the listener the request arrived on; `health_path` is the

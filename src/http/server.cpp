@@ -7,7 +7,10 @@
 #include "files/static_handler.hpp"
 #include "http/health_json.hpp"
 #include "http/session.hpp"
+#include "http/tls_stream.hpp"
 #include "log/context.hpp"
+#include "tls/certificate.hpp"
+#include "tls/context.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -68,6 +71,17 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
             runtime.header_block += fmt::format("{}: {}\r\n", name, value);
             runtime.header_names.push_back(lower(name));
         }
+        // HSTS goes on every response of a TLS site (a site is TLS or plain as a whole, so it
+        // never reaches plain HTTP), unless [sites.headers] sets the header itself.
+        if (site.tls && site.tls->hsts_max_age &&
+            std::find(runtime.header_names.begin(), runtime.header_names.end(),
+                      "strict-transport-security") == runtime.header_names.end()) {
+            runtime.header_block += fmt::format(
+                "Strict-Transport-Security: max-age={}{}{}\r\n", site.tls->hsts_max_age->count(),
+                site.tls->hsts_include_subdomains ? "; includeSubDomains" : "",
+                site.tls->hsts_preload ? "; preload" : "");
+            runtime.header_names.emplace_back("strict-transport-security");
+        }
         for (const auto& [status, path] : site.error_pages) {
             std::string body;
             if (read_small_file(path, body))
@@ -103,6 +117,14 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         // The loader marks one default per listener; the first site there is the fallback.
         runtime.default_site = marked.value_or(first.value_or(0));
         runtime.vhosts.set_default(runtime.default_site);
+        if (first && config_->sites[*first].tls) {
+            runtime.tls = make_tls_table(runtime);
+            if (!runtime.tls) {
+                // Serving plain HTTP on a TLS port would be worse than not serving it.
+                listeners_.push_back(std::move(runtime));
+                continue;
+            }
+        }
         auto protocol = inherited.address.bind.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
         runtime.acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
         boost::system::error_code ec;
@@ -167,9 +189,70 @@ void server::do_accept(std::size_t index) {
 }
 
 void server::start_session(asio::ip::tcp::socket socket, std::size_t listener) {
+    if (const auto& table = listeners_[listener].tls) {
+        auto ssl = table->new_ssl();
+        if (!ssl) {
+            failures_.report(failure_kind::tls_handshake,
+                             boost::system::error_code(ENOMEM, boost::system::system_category()),
+                             {}, {});
+            return; // the socket closes: nothing can be said without TLS
+        }
+        std::make_shared<session<tls_stream>>(*this, tls_stream(std::move(socket), std::move(ssl)),
+                                              listener)
+            ->start();
+        return;
+    }
     std::make_shared<session<plain_stream>>(
         *this, plain_stream(std::move(socket), options_.zero_copy), listener)
         ->start();
+}
+
+std::unique_ptr<tls::context_table> server::make_tls_table(const listener_runtime& listener) const {
+    std::vector<tls::table_site> sites;
+    std::size_t default_index = 0;
+    bool strict = false;
+    for (std::size_t i = 0; i < config_->sites.size(); ++i) {
+        const auto& site = config_->sites[i];
+        if (site.port != listener.address.port || site.bind != listener.address.bind)
+            continue;
+        if (!site.tls || !site.tls->context) {
+            spdlog::error("listener {}: site {} has no loaded TLS certificate; not serving the "
+                          "port",
+                          listener.address.to_string(), site.name);
+            return nullptr;
+        }
+        if (i == listener.default_site)
+            default_index = sites.size();
+        strict = strict || site.tls->strict_sni;
+        sites.push_back({i, site.hostnames, site.tls->context});
+    }
+    if (sites.empty())
+        return nullptr;
+    return std::make_unique<tls::context_table>(std::move(sites), default_index, strict);
+}
+
+bool server::certificate_covers(std::size_t site, const std::string& host) const {
+    const auto& tls = config_->sites[site].tls;
+    if (!tls || !tls->certificates)
+        return false;
+    return std::any_of(tls->certificates->begin(), tls->certificates->end(),
+                       [&](const tls::certificate& c) { return c.covers_host(host); });
+}
+
+std::optional<std::uint16_t> server::https_port(std::string_view host) const {
+    for (const auto& listener : listeners_)
+        if (listener.tls)
+            if (listener.vhosts.find(host))
+                return listener.address.port;
+    return std::nullopt;
+}
+
+std::map<std::string, std::uint64_t> server::failure_counts() const {
+    auto out = failures_.counts();
+    for (const auto& site : sites_)
+        if (site.tls_handshake_failures > 0)
+            out["tls_handshake:" + site.config->name] = site.tls_handshake_failures;
+    return out;
 }
 
 template <class F>

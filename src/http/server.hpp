@@ -20,6 +20,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,10 @@ namespace bws::files {
 class static_handler;
 class file_cache;
 } // namespace bws::files
+
+namespace bws::tls {
+class context_table;
+} // namespace bws::tls
 
 namespace bws::http {
 
@@ -46,6 +51,7 @@ struct site_runtime {
     std::map<unsigned, std::string> error_pages; // status -> page body
     std::shared_ptr<log::access_log> access_log; // null when off
     std::uint64_t requests = 0;
+    std::uint64_t tls_handshake_failures = 0; // handshakes that chose this site and failed
 };
 
 // How a server writes; the defaults are what production uses.
@@ -81,7 +87,8 @@ public:
     std::vector<std::pair<std::string, std::uint64_t>> site_counters() const;
     // Peer and filesystem failures this worker's sessions met, by category (benign ones such as
     // resets and timeouts are not counted); see failure_funnel.
-    std::map<std::string, std::uint64_t> failure_counts() const { return failures_.counts(); }
+    // TLS sites' handshake failures are also listed one by one, as "tls_handshake:SITE".
+    std::map<std::string, std::uint64_t> failure_counts() const;
     void set_master_status(const std::string& json);
     void flush_logs();
 
@@ -91,6 +98,10 @@ public:
     site_runtime& site(std::size_t index) { return sites_[index]; }
     const vhost_table& vhosts(std::size_t listener) const { return listeners_[listener].vhosts; }
     std::size_t default_site(std::size_t listener) const;
+    // Whether a certificate of TLS site `site` names `host` (normalised).
+    bool certificate_covers(std::size_t site, const std::string& host) const;
+    // The port of the TLS listener whose sites serve `host` by name (for redirect_to_https).
+    std::optional<std::uint16_t> https_port(std::string_view host) const;
     failure_funnel& failures() { return failures_; }
     const std::string& date_header(); // "Date: ...\r\n", refreshed once a second
     const std::string& server_header() const { return server_header_; }
@@ -105,7 +116,11 @@ private:
         vhost_table vhosts;
         std::size_t default_site = 0;
         std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+        std::unique_ptr<tls::context_table> tls; // a TLS port; null for plain HTTP
     };
+    // The SNI table of a TLS listener; null (after logging why) when a site lacks its
+    // loaded certificates, which only a loader that skipped the filesystem leaves behind.
+    std::unique_ptr<tls::context_table> make_tls_table(const listener_runtime& listener) const;
 
     void do_accept(std::size_t listener);
     void start_session(boost::asio::ip::tcp::socket socket, std::size_t listener);

@@ -11,10 +11,12 @@
 #include "http/request_log.hpp"
 #include "http/response_head.hpp"
 #include "http/server.hpp"
+#include "tls/context.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -33,6 +35,11 @@ constexpr std::size_t max_iov = 16;
 constexpr std::uint64_t max_sendfile = 1u << 30;
 constexpr auto linger_time = std::chrono::seconds(2);
 constexpr int max_sync_depth = 16;
+
+template <class Stream>
+constexpr bool has_handshake = requires {
+    Stream::has_handshake;
+};
 
 } // namespace
 
@@ -54,8 +61,70 @@ void session<Stream>::start() {
     boost::system::error_code ec;
     stream_.start(ec);
     client_address_ = stream_.peer_address();
+    // Accept to the end of the handshake (TLS) or to the first byte (plain) is bounded by the
+    // header timeout, so a stalled or garbage handshake costs no more than a slow request.
     deadline_ = clock::now() + server_.limits().header_timeout;
+    if constexpr (has_handshake<Stream>) {
+        phase_ = phase::handshaking;
+        stream_.async_handshake(
+            [self = self()](handshake_result result, const boost::system::error_code& e) {
+                self->on_handshake(result, e);
+            });
+        return;
+    }
     do_read();
+}
+
+template <class Stream>
+void session<Stream>::on_handshake(handshake_result result, const boost::system::error_code& ec) {
+    if constexpr (has_handshake<Stream>) {
+        if (phase_ == phase::closed)
+            return;
+        switch (result) {
+        case handshake_result::done:
+            if (const auto* chosen = stream_.info().site) {
+                tls_site_ = chosen->site_id;
+                site_ = chosen->site_id;
+            }
+            phase_ = phase::idle;
+            deadline_ = clock::now() + server_.limits().header_timeout;
+            do_read();
+            return;
+        case handshake_result::plain_http: {
+            // Say so in plain text rather than leave the client with a TLS alert it cannot
+            // read; the request itself is drained by the linger before the close.
+            keep_alive_ = false;
+            bare_head_ = true;
+            phase_ = phase::writing;
+            response r;
+            r.status = 400;
+            r.set_header("Content-Type", "text/plain; charset=utf-8");
+            body_piece text;
+            text.bytes = "This port speaks HTTPS: the request was sent as plain HTTP.\n";
+            r.body.push_back(std::move(text));
+            respond(std::move(r), site_, false);
+            return;
+        }
+        case handshake_result::closed:
+            spdlog::debug("{} TLS handshake: the peer went away ({})", client_address_,
+                          ec.message());
+            close_now();
+            return;
+        case handshake_result::failed: {
+            const auto* chosen = tls::selected_site(stream_.native());
+            const std::size_t site = chosen ? chosen->site_id : site_;
+            ++server_.site(site).tls_handshake_failures;
+            server_.failures().report(failure_kind::tls_handshake, ec,
+                                      server_.site(site).config->name, client_address_,
+                                      stream_.failure_reason());
+            close_now();
+            return;
+        }
+        }
+    } else {
+        (void)result;
+        (void)ec;
+    }
 }
 
 template <class Stream>
@@ -148,8 +217,9 @@ void session<Stream>::handle_request() {
     ++requests_;
     phase_ = phase::writing;
 
-    const auto decision =
-        route(server_.vhosts(listener_), server_.config().server.health_path, head);
+    auto decision = route(server_.vhosts(listener_), server_.config().server.health_path, head);
+    if (!check_tls_site(decision))
+        return;
     site_ = decision.site;
     if (decision.close)
         return respond_error(decision.status);
@@ -160,6 +230,9 @@ void session<Stream>::handle_request() {
         keep_alive_ = keep_alive_ && head.connection_keep_alive;
     if (requests_ >= server_.limits().max_keepalive_requests || server_.draining())
         keep_alive_ = false;
+
+    if (redirect_to_https(decision, head))
+        return;
 
     switch (decision.kind) {
     case route_kind::error: {
@@ -191,6 +264,65 @@ void session<Stream>::handle_request() {
 }
 
 template <class Stream>
+bool session<Stream>::check_tls_site(route_decision& decision) {
+    if constexpr (has_handshake<Stream>) {
+        if (!tls_site_ || decision.site == *tls_site_ || decision.close)
+            return true;
+        if (!decision.host_matched) {
+            // A Host no site names: the site whose certificate the client accepted answers,
+            // not the port's default.
+            decision.site = *tls_site_;
+            return true;
+        }
+        if (server_.certificate_covers(*tls_site_, decision.host))
+            return true; // one certificate for both names: the client may reuse it
+        site_ = *tls_site_;
+        response r;
+        r.status = 421; // Misdirected Request: the client should connect again for that host
+        r.use_error_page = true;
+        respond(std::move(r), site_, decision.head);
+        return false;
+    } else {
+        (void)decision;
+        return true;
+    }
+}
+
+template <class Stream>
+bool session<Stream>::redirect_to_https(const route_decision& decision, const request_head& head) {
+    if constexpr (has_handshake<Stream>) {
+        (void)decision;
+        (void)head;
+        return false; // never on the HTTPS side
+    } else {
+        if (!server_.site(decision.site).config->redirect_to_https ||
+            (decision.kind != route_kind::static_files && decision.kind != route_kind::error))
+            return false; // the health endpoint answers on plain HTTP too
+        // Certificate issuers fetch their HTTP-01 challenges over plain HTTP.
+        constexpr std::string_view acme = "/.well-known/acme-challenge/";
+        if (decision.path.substr(0, acme.size()) == acme)
+            return false;
+        const auto port = server_.https_port(decision.host);
+        if (!port)
+            return false; // no HTTPS site serves this host: nowhere safe to send the client
+        response r;
+        // 301 may turn a POST into a GET; 308 keeps the method and body.
+        r.status = head.method == bhttp::verb::get || head.method == bhttp::verb::head ? 301 : 308;
+        std::string location = "https://" + decision.host;
+        if (*port != 443)
+            location += ":" + std::to_string(*port);
+        location += decision.path;
+        if (decision.has_query) {
+            location += '?';
+            location += decision.query;
+        }
+        r.set_header("Location", location);
+        respond(std::move(r), decision.site, decision.head);
+        return true;
+    }
+}
+
+template <class Stream>
 void session<Stream>::respond_error(unsigned status) {
     // Framing is in doubt after a malformed request: answer and close.
     keep_alive_ = false;
@@ -213,8 +345,10 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
     head_context context;
     context.date_line = server_.date_header();
     context.server_line = server_.server_header();
-    context.site_block = site.header_block;
-    context.site_names = &site.header_names;
+    if (!bare_head_) {
+        context.site_block = site.header_block;
+        context.site_names = &site.header_names;
+    }
     context.keep_alive = keep_alive_;
     body_bytes_ = serialize_head(out_head_, r, context, head);
     if (body_bytes_ == 0)
@@ -233,6 +367,11 @@ void session<Stream>::do_write() {
             ++piece_; // nothing to send for an empty piece
         const bool head_left = out_head_sent_ < out_head_.size();
         if (!head_left && piece_ >= out_body_.size()) {
+            boost::system::error_code ec;
+            if (!stream_.flushed(ec)) {
+                on_write_error(ec);
+                return;
+            }
             on_written();
             return;
         }
@@ -392,6 +531,13 @@ void session<Stream>::on_written() {
         request.client_address = client_address_;
         request.status = status_;
         request.body_bytes = body_bytes_;
+        if constexpr (has_handshake<Stream>) {
+            if (!stream_.is_plain()) {
+                request.tls_version = stream_.info().version;
+                request.tls_cipher = stream_.info().cipher;
+                request.client_subject = stream_.info().client_subject;
+            }
+        }
         log_finished_request(server_, server_.site(site_), parser_->head(), request);
     }
     out_body_.clear();
@@ -467,6 +613,7 @@ void session<Stream>::close_now() {
 template <class Stream>
 void session<Stream>::on_deadline() {
     switch (phase_) {
+    case phase::handshaking:
     case phase::idle:
     case phase::lingering:
     case phase::writing:
@@ -488,10 +635,12 @@ template <class Stream>
 void session<Stream>::on_drain(bool close_idle) {
     // A reload keeps idle keep-alive connections: their next request is answered, with
     // Connection: close, so a client never meets a close it could race with. A stop closes them.
-    if (close_idle && phase_ == phase::idle && buffer_.size() == 0)
+    if (close_idle &&
+        (phase_ == phase::handshaking || (phase_ == phase::idle && buffer_.size() == 0)))
         close_now();
 }
 
 template class session<plain_stream>;
+template class session<tls_stream>;
 
 } // namespace bws::http

@@ -15,7 +15,10 @@
 //   void async_wait_writable(void(error_code));   completes when write_some can progress
 //   bool can_send_file() const;                   false: the session preads file slices
 //   size_t send_file(int fd, uint64_t offset, size_t count, error_code&); (if it can)
+//   bool flushed(error_code&);                    all that write_some took is on its way
 //   void cancel(error_code&); void shutdown_send(error_code&); void close(error_code&);
+// A stream with a handshake (TLS) also has `static constexpr bool has_handshake = true`,
+// async_handshake(void(handshake_result, error_code)), info() and native() (tls_stream.hpp).
 #pragma once
 
 #include "http/plain_stream.hpp"
@@ -23,6 +26,7 @@
 #include "http/response.hpp"
 #include "http/router.hpp"
 #include "http/session_base.hpp"
+#include "http/tls_stream.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -47,11 +51,17 @@ public:
     void close() override { close_now(); }
 
 private:
-    enum class phase { idle, reading, writing, lingering, closed };
+    enum class phase { handshaking, idle, reading, writing, lingering, closed };
 
     std::shared_ptr<session> self() {
         return std::static_pointer_cast<session>(shared_from_this());
     }
+    void on_handshake(handshake_result result, const boost::system::error_code& ec);
+    // TLS ports: the site the handshake chose must be the one the Host names (or its
+    // certificate must cover that Host); returns false when the request got a 421.
+    bool check_tls_site(route_decision& decision);
+    // Plain sites with redirect_to_https: answers the redirect; false when not redirected.
+    bool redirect_to_https(const route_decision& decision, const request_head& head);
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t bytes);
     void parse();
@@ -84,6 +94,9 @@ private:
     bool keep_alive_ = true;
     bool read_pending_ = false;
     int sync_depth_ = 0; // guards recursion when pipelined requests complete synchronously
+    // TLS: the site the handshake chose by SNI (an index into the server's sites).
+    std::optional<std::size_t> tls_site_;
+    bool bare_head_ = false; // the next response carries no site headers (plain 400 on TLS)
 
     // The response being written.
     std::string out_head_;
@@ -105,5 +118,6 @@ private:
 };
 
 extern template class session<plain_stream>;
+extern template class session<tls_stream>;
 
 } // namespace bws::http

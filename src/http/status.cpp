@@ -19,6 +19,8 @@ std::string_view reason_phrase(unsigned status) {
         return "Found";
     case 304:
         return "Not Modified";
+    case 308:
+        return "Permanent Redirect";
     case 400:
         return "Bad Request";
     case 403:
@@ -39,6 +41,8 @@ std::string_view reason_phrase(unsigned status) {
         return "URI Too Long";
     case 416:
         return "Range Not Satisfiable";
+    case 421:
+        return "Misdirected Request";
     case 431:
         return "Request Header Fields Too Large";
     case 500:

@@ -17,8 +17,12 @@ void vhost_table::add_name(std::string_view name, std::size_t site) {
 }
 
 std::size_t vhost_table::lookup(std::string_view host) const {
+    return find(host).value_or(default_site_);
+}
+
+std::optional<std::size_t> vhost_table::find(std::string_view host) const {
     if (host.empty())
-        return default_site_;
+        return std::nullopt;
     if (auto it = exact_.find(std::string(host)); it != exact_.end())
         return it->second;
     for (const auto& [suffix, site] : wildcards_) {
@@ -27,7 +31,7 @@ std::size_t vhost_table::lookup(std::string_view host) const {
             host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0)
             return site;
     }
-    return default_site_;
+    return std::nullopt;
 }
 
 } // namespace bws::http

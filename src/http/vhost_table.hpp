@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +21,8 @@ public:
 
     // `host` is already normalised (normalize_host); empty means "no Host" (HTTP/1.0).
     std::size_t lookup(std::string_view host) const;
+    // The site a name or wildcard of the table names, without the default fallback.
+    std::optional<std::size_t> find(std::string_view host) const;
 
 private:
     std::unordered_map<std::string, std::size_t> exact_;

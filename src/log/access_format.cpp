@@ -149,7 +149,15 @@ void append_json_string(std::string& out, std::string_view text) {
 
 void append_combined(std::string& out, const access_record& r) {
     out += r.client_address.empty() ? std::string_view("-") : r.client_address;
-    out += " - - [";
+    // The remote-user field carries a verified client certificate's subject (quoted: it has
+    // spaces and commas), as the client's identity.
+    if (r.client_subject.empty()) {
+        out += " - - [";
+    } else {
+        out += " - \"";
+        append_escaped(out, r.client_subject);
+        out += "\" [";
+    }
     out += cached_second(seconds_of(r.time)).combined;
     out += "] \"";
     append_escaped(out, r.method);
@@ -184,6 +192,16 @@ void append_json(std::string& out, const access_record& r) {
     append_json_string(out, r.referer);
     out += ",\"request_id\":";
     append_json_string(out, r.request_id);
+    if (!r.tls_version.empty()) {
+        out += ",\"tls_version\":";
+        append_json_string(out, r.tls_version);
+        out += ",\"tls_cipher\":";
+        append_json_string(out, r.tls_cipher);
+    }
+    if (!r.client_subject.empty()) {
+        out += ",\"client_subject\":";
+        append_json_string(out, r.client_subject);
+    }
     out += "}\n";
 }
 

@@ -30,6 +30,11 @@ struct access_record {
     std::string_view user_agent;
     std::string_view referer;
     std::string_view request_id;
+    // HTTPS only (empty on plain HTTP): negotiated version and cipher, and the subject of a
+    // verified client certificate.
+    std::string_view tls_version;
+    std::string_view tls_cipher;
+    std::string_view client_subject;
 };
 
 class access_log {

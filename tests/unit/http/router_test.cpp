@@ -148,4 +148,23 @@ TEST_F(Router, HealthPaths) {
     EXPECT_EQ(route(vhosts_, "/health", h).status, 405u);
 }
 
+TEST_F(Router, SaysWhetherANameMatchedAndKeepsTheNormalisedHost) {
+    auto named = route(vhosts_, "/health", get("/x?", "A.Test:8443"));
+    EXPECT_EQ(named.site, 1u);
+    EXPECT_TRUE(named.host_matched);
+    EXPECT_EQ(named.host, "a.test");
+    EXPECT_TRUE(named.has_query); // "?" with nothing after it is still a query
+    EXPECT_EQ(named.query, "");
+
+    auto wildcard = route(vhosts_, "/health", get("/x", "b.wild.test"));
+    EXPECT_EQ(wildcard.site, 2u);
+    EXPECT_TRUE(wildcard.host_matched);
+    EXPECT_FALSE(wildcard.has_query);
+
+    auto fallback = route(vhosts_, "/health", get("/x", "unknown.test"));
+    EXPECT_EQ(fallback.site, 3u);
+    EXPECT_FALSE(fallback.host_matched);
+    EXPECT_EQ(fallback.host, "unknown.test");
+}
+
 } // namespace

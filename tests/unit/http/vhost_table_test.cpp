@@ -59,6 +59,11 @@ TEST(HttpVhostTable, ExactThenLongestWildcardThenDefault) {
     EXPECT_EQ(table.lookup("example.com"), 4u);        // a wildcard needs a label
     EXPECT_EQ(table.lookup("unknown.test"), 4u);
     EXPECT_EQ(table.lookup(""), 4u); // no Host (HTTP/1.0)
+    // find() is the same lookup without the default.
+    EXPECT_EQ(table.find("a.b.example.com"), 1u);
+    EXPECT_EQ(table.find("www.example.com"), 3u);
+    EXPECT_EQ(table.find("example.com"), std::nullopt);
+    EXPECT_EQ(table.find(""), std::nullopt);
 }
 
 // Feeds `raw` to a fresh parser and returns the status it asks for (0 = acceptable).

@@ -107,6 +107,29 @@ TEST_F(LogAccessFormat, JsonLineParsesWithAllFields) {
     EXPECT_EQ(o.size(), 12u);
 }
 
+TEST_F(LogAccessFormat, TlsFieldsInJsonAndTheClientSubjectAsRemoteUser) {
+    auto r = sample(t0);
+    r.tls_version = "TLSv1.3";
+    r.tls_cipher = "TLS_AES_128_GCM_SHA256";
+    std::string out;
+    append_json(out, r);
+    auto o = boost::json::parse(out).as_object();
+    EXPECT_EQ(o.at("tls_version").as_string(), "TLSv1.3");
+    EXPECT_EQ(o.at("tls_cipher").as_string(), "TLS_AES_128_GCM_SHA256");
+    EXPECT_FALSE(o.contains("client_subject"));
+    EXPECT_EQ(o.size(), 14u);
+
+    r.client_subject = "CN=alice,O=Example \"Ltd\"";
+    out.clear();
+    append_json(out, r);
+    o = boost::json::parse(out).as_object();
+    EXPECT_EQ(o.at("client_subject").as_string(), "CN=alice,O=Example \"Ltd\"");
+    out.clear();
+    append_combined(out, r);
+    EXPECT_EQ(out.rfind("192.0.2.7 - \"CN=alice,O=Example \\x22Ltd\\x22\" [28/Nov/2026:", 0), 0u)
+        << out;
+}
+
 TEST_F(LogAccessFormat, JsonEscapesQuotesControlCharsAndInvalidUtf8) {
     auto r = sample(t0);
     const std::string hostile = "q\"b\\s\n\r\t\x01\x1f\x7f \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 "
