@@ -106,8 +106,9 @@ private:
             boost::system::error_code ec;
             switch (peek(ec)) {
             case peek_result::would_block:
-                return wait(false, std::forward<Handler>(handler),
-                            [](tls_stream& s, auto&& h) { s.handshake_step(std::move(h)); });
+                return wait(false, std::forward<Handler>(handler), [](tls_stream& s, auto&& h) {
+                    s.handshake_step(std::forward<decltype(h)>(h));
+                });
             case peek_result::plain_http:
                 plain_ = true;
                 return handler(handshake_result::plain_http, boost::system::error_code{});
@@ -128,8 +129,9 @@ private:
             return handler(handshake_result::done, boost::system::error_code{});
         case tls::status::want_read:
         case tls::status::want_write:
-            return wait(r.state == tls::status::want_write, std::forward<Handler>(handler),
-                        [](tls_stream& s, auto&& h) { s.handshake_step(std::move(h)); });
+            return wait(
+                r.state == tls::status::want_write, std::forward<Handler>(handler),
+                [](tls_stream& s, auto&& h) { s.handshake_step(std::forward<decltype(h)>(h)); });
         case tls::status::closed:
             return handler(handshake_result::closed, to_error(r));
         case tls::status::error:
@@ -152,9 +154,10 @@ private:
             return;
         case tls::status::want_read:
         case tls::status::want_write:
-            return wait(
-                r.state == tls::status::want_write, std::forward<Handler>(handler),
-                [buffer](tls_stream& s, auto&& h) { s.read_step(buffer, std::move(h), true); });
+            return wait(r.state == tls::status::want_write, std::forward<Handler>(handler),
+                        [buffer](tls_stream& s, auto&& h) {
+                            s.read_step(buffer, std::forward<decltype(h)>(h), true);
+                        });
         case tls::status::closed:
         case tls::status::error:
             if (from_wait)
