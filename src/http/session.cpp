@@ -137,6 +137,33 @@ template <class Stream>
 void session<Stream>::do_read() {
     if (phase_ == phase::closed || read_pending_)
         return;
+    if constexpr (has_handshake<Stream>) {
+        if (phase_ == phase::idle && buffer_.size() == 0 && !stream_.is_plain()) {
+            // An idle TLS connection waits without its 16 KiB read buffer (or the last
+            // response head): with OpenSSL's own buffers released too, that halves its memory.
+            // A plain connection keeps the buffer: the extra wait would cost a reactor round
+            // per keep-alive request on the fast path.
+            buffer_.shrink_to_fit();
+            std::string().swap(out_head_);
+            read_pending_ = true;
+            stream_.async_wait_readable([self = self()](const boost::system::error_code& ec) {
+                self->read_pending_ = false;
+                if (self->phase_ == phase::closed)
+                    return;
+                if (ec) {
+                    self->fail(failure_kind::peer_read, ec);
+                    return;
+                }
+                self->read_now();
+            });
+            return;
+        }
+    }
+    read_now();
+}
+
+template <class Stream>
+void session<Stream>::read_now() {
     read_pending_ = true;
     stream_.async_read_some(
         buffer_.prepare(read_chunk),

@@ -63,6 +63,7 @@ private:
     // Plain sites with redirect_to_https: answers the redirect; false when not redirected.
     bool redirect_to_https(const route_decision& decision, const request_head& head);
     void do_read();
+    void read_now();
     void on_read(boost::system::error_code ec, std::size_t bytes);
     void parse();
     void handle_request();

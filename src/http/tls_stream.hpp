@@ -60,6 +60,25 @@ public:
         read_step(boost::asio::mutable_buffer(buffer), std::forward<Handler>(handler), false);
     }
 
+    // Handler: void(error_code). Completes when a read would make progress (or fail: the
+    // read then says how), so an idle session can wait without a read buffer.
+    template <class Handler>
+    void async_wait_readable(Handler&& handler) {
+        const tls::io_result r =
+            plain_ ? tls::io_result{tls::status::want_read, 0, {}} : tls_->peek();
+        if (r.state == tls::status::want_read || r.state == tls::status::want_write) {
+            // After EAGAIN, so the next arrival wakes the edge-triggered reactor.
+            socket_.async_wait(r.state == tls::status::want_write
+                                   ? boost::asio::ip::tcp::socket::wait_write
+                                   : boost::asio::ip::tcp::socket::wait_read,
+                               std::forward<Handler>(handler));
+            return;
+        }
+        boost::asio::post(socket_.get_executor(), [h = std::forward<Handler>(handler)]() mutable {
+            h(boost::system::error_code{});
+        });
+    }
+
     std::size_t write_some(const iovec* iov, int count, bool more, boost::system::error_code& ec);
     // True when nothing of what write_some took still waits inside the TLS layer; false
     // with would_block (wait, then call again) or another error.

@@ -79,6 +79,16 @@ io_result stream::read(void* buffer, std::size_t size) {
     return classify(ret, false);
 }
 
+io_result stream::peek() {
+    reset_errors();
+    unsigned char byte = 0;
+    std::size_t got = 0;
+    const int ret = SSL_peek_ex(ssl_.get(), &byte, 1, &got);
+    if (ret == 1)
+        return {status::done, got, {}};
+    return classify(ret, false);
+}
+
 io_result stream::write_direct(const unsigned char* data, std::size_t size) {
     reset_errors();
     std::size_t sent = 0;

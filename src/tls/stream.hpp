@@ -54,6 +54,10 @@ public:
     io_result handshake();
     // Reads decrypted bytes into `buffer`; done with bytes > 0, or want_read/closed/error.
     io_result read(void* buffer, std::size_t size);
+    // Processes what arrived without taking it: done when decrypted bytes wait to be read,
+    // else want_read (the socket said EAGAIN), want_write, closed or error. Lets an idle
+    // connection wait for readability without holding a read buffer.
+    io_result peek();
     // Encrypts and sends the buffers, gathering small ones into full records. `bytes` is how
     // much of `buffers` was consumed; done means all of it was consumed and sent. After
     // want_read/want_write call again with the unconsumed rest (possibly nothing) once the fd
