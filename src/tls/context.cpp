@@ -113,6 +113,10 @@ bool configure_protocol(SSL_CTX* ctx, const settings& config, std::vector<diagno
     // SSL_OP_NO_RENEGOTIATION also refuses client-initiated renegotiation (TLS 1.2).
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // Read whole socket buffers, not a 5-byte record header and then the record: one recv
+    // per request instead of two. tls::stream always reads before it waits, so bytes
+    // OpenSSL holds are never left waiting for the socket.
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (config.session_tickets)
         SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
     else
@@ -214,8 +218,12 @@ std::shared_ptr<const site_context> site_context::build(const settings& config,
 
 void site_context::adopt(SSL* ssl) const {
     SSL_CTX* ctx = ctx_.get();
-    if (SSL_get_SSL_CTX(ssl) != ctx)
-        SSL_set_SSL_CTX(ssl, ctx);
+    // An SSL made from this very context (the port's default site, or a second ClientHello
+    // after a HelloRetryRequest) has its settings already: copying them again costs a cipher
+    // list parse per handshake.
+    if (SSL_get_SSL_CTX(ssl) == ctx)
+        return;
+    SSL_set_SSL_CTX(ssl, ctx);
     SSL_clear_options(ssl, SSL_get_options(ssl));
     SSL_set_options(ssl, SSL_CTX_get_options(ctx));
     SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(ctx));
