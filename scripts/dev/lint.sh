@@ -36,9 +36,13 @@ check_tidy() {
     log=$(mktemp)
     db=$(mktemp -d)
     start=$(date +%s)
-    # clang-tidy reads each file as written: the build's forced include (cmake/fmt_extern.hpp)
-    # is taken out of the compile commands it is given.
-    sed -E -e 's# -include [^ ]*/cmake/fmt_extern\.hpp##g' \
+    # clang-tidy reads each file as written: the build's forced includes (cmake/fmt_extern.hpp,
+    # and with BWS_PCH the precompiled header, which clang cannot read from a GCC build) are
+    # taken out of the compile commands it is given.
+    sed -E -e 's# -include [^ ]*/cmake/fmt_extern\.hpp##g' -e 's# -Winvalid-pch##g' \
+        -e 's# -Xclang -include-pch -Xclang [^ ]*/cmake_pch\.hxx\.pch##g' \
+        -e 's# -Xclang -include -Xclang [^ ]*/cmake_pch\.hxx##g' \
+        -e 's# -include [^ ]*/cmake_pch\.hxx##g' \
         "$build/compile_commands.json" >"$db/compile_commands.json"
     # One clang-tidy per file, $jobs at a time (run-clang-tidy 14 forces colour codes into
     # its output); tests and third-party code stay out.
