@@ -17,12 +17,13 @@ build=${BUILD_DIR:-$top/build-tests}
 
 "$top/scripts/dev/install-deps.sh" --tests || { echo "run-tests: installing dependencies failed" >&2; exit 1; }
 export CCACHE_BASEDIR=$top
+build_start=$(date +%s)
 cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
 cmake --build "$build" || { echo "run-tests: build failed" >&2; exit 1; }
 
 passed=0
 failed=0
-summary=()
+summary=("build: $(($(date +%s) - build_start)) s")
 
 # One pass/fail check (a command), counted in the summary; its time is shown too.
 run_check() {
