@@ -8,6 +8,7 @@
 
 #include "files/static_handler.hpp"
 #include "http/failure_funnel.hpp"
+#include "http/https_redirect.hpp"
 #include "http/request_log.hpp"
 #include "http/response_head.hpp"
 #include "http/server.hpp"
@@ -322,29 +323,12 @@ bool session<Stream>::redirect_to_https(const route_decision& decision, const re
         (void)head;
         return false; // never on the HTTPS side
     } else {
-        if (!server_.site(decision.site).config->redirect_to_https ||
-            (decision.kind != route_kind::static_files && decision.kind != route_kind::error))
-            return false; // the health endpoint answers on plain HTTP too
-        // Certificate issuers fetch their HTTP-01 challenges over plain HTTP.
-        constexpr std::string_view acme = "/.well-known/acme-challenge/";
-        if (decision.path.substr(0, acme.size()) == acme)
+        if (!server_.site(decision.site).config->redirect_to_https)
             return false;
-        const auto port = server_.https_port(decision.host);
-        if (!port)
-            return false; // no HTTPS site serves this host: nowhere safe to send the client
-        response r;
-        // 301 may turn a POST into a GET; 308 keeps the method and body.
-        r.status = head.method == bhttp::verb::get || head.method == bhttp::verb::head ? 301 : 308;
-        std::string location = "https://" + decision.host;
-        if (*port != 443)
-            location += ":" + std::to_string(*port);
-        location += decision.path;
-        if (decision.has_query) {
-            location += '?';
-            location += decision.query;
-        }
-        r.set_header("Location", location);
-        respond(std::move(r), decision.site, decision.head);
+        auto r = https_redirect(decision, head.method, server_.https_port(decision.host));
+        if (!r)
+            return false;
+        respond(std::move(*r), decision.site, decision.head);
         return true;
     }
 }
