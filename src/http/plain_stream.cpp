@@ -1,37 +1,9 @@
-// Plain-TCP stream (see plain_stream.hpp): the system calls behind write_some and send_file.
+// Plain-TCP stream (see plain_stream.hpp): socket setup; the writes are socket_io's.
 #include "http/plain_stream.hpp"
 
-#include <boost/asio/error.hpp>
-
-#include <cerrno>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
+#include "http/socket_io.hpp"
 
 namespace bws::http {
-
-namespace {
-
-// Runs one non-blocking system call that returns a byte count: EINTR is retried, EAGAIN
-// becomes would_block, any other errno the error code.
-template <class Call>
-std::size_t checked(Call&& call, boost::system::error_code& ec) {
-    for (;;) {
-        const ssize_t n = call();
-        if (n >= 0) {
-            ec = {};
-            return static_cast<std::size_t>(n);
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            ec = boost::asio::error::would_block;
-        else
-            ec = {errno, boost::system::system_category()};
-        return 0;
-    }
-}
-
-} // namespace
 
 void plain_stream::start(boost::system::error_code& ec) {
     socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
@@ -39,27 +11,17 @@ void plain_stream::start(boost::system::error_code& ec) {
 }
 
 std::string plain_stream::peer_address() const {
-    boost::system::error_code ec;
-    auto remote = socket_.remote_endpoint(ec);
-    if (ec)
-        return std::string(1, '-'); // not "-": GCC 12 warns falsely (PR 105651)
-    return remote.address().to_string();
+    return http::peer_address(socket_);
 }
 
 std::size_t plain_stream::write_some(const iovec* iov, int count, bool more,
                                      boost::system::error_code& ec) {
-    msghdr msg{};
-    msg.msg_iov = const_cast<iovec*>(iov);
-    msg.msg_iovlen = static_cast<std::size_t>(count);
-    const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
-    return checked([&] { return ::sendmsg(socket_.native_handle(), &msg, flags); }, ec);
+    return send_gathered(socket_.native_handle(), iov, count, more, ec);
 }
 
 std::size_t plain_stream::send_file(int file_fd, std::uint64_t offset, std::size_t count,
                                     boost::system::error_code& ec) {
-    auto position = static_cast<off_t>(offset);
-    return checked([&] { return ::sendfile(socket_.native_handle(), file_fd, &position, count); },
-                   ec);
+    return send_file_slice(socket_.native_handle(), file_fd, offset, count, ec);
 }
 
 } // namespace bws::http

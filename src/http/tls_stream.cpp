@@ -2,6 +2,7 @@
 // tls::stream and the error mapping the session and the failure funnel understand.
 #include "http/tls_stream.hpp"
 
+#include "http/socket_io.hpp"
 #include "tls/error.hpp"
 
 #include <cerrno>
@@ -25,11 +26,7 @@ void tls_stream::start(boost::system::error_code& ec) {
 }
 
 std::string tls_stream::peer_address() const {
-    boost::system::error_code ec;
-    auto remote = socket_.remote_endpoint(ec);
-    if (ec)
-        return std::string(1, '-'); // not "-": GCC 12 warns falsely (PR 105651)
-    return remote.address().to_string();
+    return http::peer_address(socket_);
 }
 
 tls_stream::peek_result tls_stream::peek(boost::system::error_code& ec) {
@@ -67,25 +64,8 @@ boost::system::error_code tls_stream::to_error(const tls::io_result& r) {
 
 std::size_t tls_stream::write_some(const iovec* iov, int count, bool /*more*/,
                                    boost::system::error_code& ec) {
-    if (plain_) {
-        // Plain mode answers one short 400: a blocking-free send is all it needs.
-        msghdr msg{};
-        msg.msg_iov = const_cast<iovec*>(iov);
-        msg.msg_iovlen = static_cast<std::size_t>(count);
-        for (;;) {
-            const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
-            if (n >= 0) {
-                ec = {};
-                return static_cast<std::size_t>(n);
-            }
-            if (errno == EINTR)
-                continue;
-            ec = errno == EAGAIN || errno == EWOULDBLOCK
-                     ? boost::system::error_code(boost::asio::error::would_block)
-                     : boost::system::error_code(errno, boost::system::system_category());
-            return 0;
-        }
-    }
+    if (plain_) // plain mode answers one short 400 in the clear
+        return send_gathered(socket_.native_handle(), iov, count, false, ec);
     const tls::io_result r = tls_->write({iov, static_cast<std::size_t>(count)});
     wants_read_ = r.state == tls::status::want_read;
     switch (r.state) {
