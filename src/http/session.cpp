@@ -1,9 +1,7 @@
-// Connection state machine: idle -> reading -> writing -> (idle | lingering) -> closed.
-// Reads go through the stream's async_read_some. Writes are tried at once, without waiting
-// (the stream's non-blocking write_some/send_file), and wait for writability only when the
-// stream cannot take more: on plain TCP that keeps the small-response path to one sendmsg with
-// no extra allocation or handler hop. File slices go out with send_file where the stream can
-// (zero copy) and otherwise through a bounded chunk read with pread, never the whole file.
+// Connection state machine: (handshaking ->) idle -> reading -> writing -> (idle | lingering)
+// -> closed. Reads go through the stream's async_read_some; the write path is in
+// session_write.cpp. Writes are tried at once, without waiting, so on plain TCP a small
+// response costs one sendmsg with no extra allocation or handler hop.
 #include "http/session.hpp"
 
 #include "files/static_handler.hpp"
@@ -19,10 +17,6 @@
 #include <boost/beast/http/error.hpp>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <unistd.h>
-
 namespace bws::http {
 
 namespace asio = boost::asio;
@@ -31,9 +25,6 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr std::size_t read_chunk = 16 * 1024;
-constexpr std::size_t file_chunk = 64 * 1024; // buffered path: bytes read from a file at once
-constexpr std::size_t max_iov = 16;
-constexpr std::uint64_t max_sendfile = 1u << 30;
 constexpr auto linger_time = std::chrono::seconds(2);
 constexpr int max_sync_depth = 16;
 
@@ -369,167 +360,6 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
     piece_ = 0;
     piece_sent_ = 0;
     do_write();
-}
-
-template <class Stream>
-void session<Stream>::do_write() {
-    while (phase_ != phase::closed) {
-        while (piece_ < out_body_.size() && piece_sent_ == 0 && out_body_[piece_].size() == 0)
-            ++piece_; // nothing to send for an empty piece
-        const bool head_left = out_head_sent_ < out_head_.size();
-        if (!head_left && piece_ >= out_body_.size()) {
-            boost::system::error_code ec;
-            if (!stream_.flushed(ec)) {
-                on_write_error(ec);
-                return;
-            }
-            on_written();
-            return;
-        }
-        const bool file_next = !head_left && out_body_[piece_].file;
-        const bool ok =
-            file_next && stream_.can_send_file() ? write_file_zero_copy() : write_gathered();
-        if (!ok)
-            return;
-    }
-}
-
-template <class Stream>
-bool session<Stream>::write_gathered() {
-    // Gather the rest of the head and every in-memory piece up to the next file; on the
-    // buffered path the current file piece's chunk joins them.
-    iovec iov[max_iov];
-    std::size_t count = 0;
-    std::size_t total = 0;
-    auto add = [&](char* data, std::size_t size) {
-        iov[count].iov_base = data;
-        iov[count].iov_len = size;
-        ++count;
-        total += size;
-    };
-    if (out_head_sent_ < out_head_.size())
-        add(out_head_.data() + out_head_sent_, out_head_.size() - out_head_sent_);
-    std::size_t p = piece_;
-    bool more_file = false; // the gathered chunk is not the end of its file piece
-    for (; p < out_body_.size() && count < max_iov; ++p) {
-        auto& piece = out_body_[p];
-        const std::uint64_t offset = p == piece_ ? piece_sent_ : 0;
-        if (!piece.file) {
-            if (piece.bytes.size() > offset)
-                add(piece.bytes.data() + offset, piece.bytes.size() - offset);
-            continue;
-        }
-        if (stream_.can_send_file() || p != piece_)
-            break; // sent by send_file, or its chunk is read once the pieces before it are out
-        if (chunk_sent_ >= chunk_.size() && !fill_chunk())
-            return false;
-        add(chunk_.data() + chunk_sent_, chunk_.size() - chunk_sent_);
-        more_file = piece_sent_ + (chunk_.size() - chunk_sent_) < piece.length;
-        ++p;
-        break;
-    }
-    boost::system::error_code ec;
-    const std::size_t n = count > 0 ? stream_.write_some(iov, static_cast<int>(count),
-                                                         more_file || p < out_body_.size(), ec)
-                                    : 0;
-    if (ec) {
-        on_write_error(ec);
-        return false;
-    }
-    // Account for what went out, in order: head, memory pieces, the file chunk.
-    std::uint64_t sent = n;
-    const auto head_take = std::min<std::uint64_t>(sent, out_head_.size() - out_head_sent_);
-    out_head_sent_ += head_take;
-    sent -= head_take;
-    while (sent > 0 && piece_ < out_body_.size()) {
-        auto& piece = out_body_[piece_];
-        const std::uint64_t left = piece.size() - piece_sent_;
-        const std::uint64_t take = std::min(sent, left);
-        if (piece.file)
-            chunk_sent_ += take; // only the chunk of this piece was gathered
-        piece_sent_ += take;
-        sent -= take;
-        if (piece_sent_ < piece.size())
-            break;
-        ++piece_;
-        piece_sent_ = 0;
-    }
-    if (n < total) {
-        wait_writable(); // partial write: the stream cannot take more now
-        return false;
-    }
-    return true;
-}
-
-template <class Stream>
-bool session<Stream>::fill_chunk() {
-    auto& piece = out_body_[piece_];
-    const auto want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(piece.length - piece_sent_, file_chunk));
-    chunk_.resize(want);
-    chunk_sent_ = 0;
-    for (;;) {
-        const ssize_t n = ::pread(piece.file->fd(), chunk_.data(), want,
-                                  static_cast<off_t>(piece.offset + piece_sent_));
-        if (n > 0) {
-            chunk_.resize(static_cast<std::size_t>(n));
-            return true;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        chunk_.clear();
-        if (n == 0) // the promised length cannot be delivered
-            fail(failure_kind::file_shrank, asio::error::eof);
-        else
-            fail(failure_kind::file_read, {errno, boost::system::system_category()});
-        return false;
-    }
-}
-
-template <class Stream>
-bool session<Stream>::write_file_zero_copy() {
-    auto& piece = out_body_[piece_];
-    const auto chunk =
-        static_cast<std::size_t>(std::min<std::uint64_t>(piece.length - piece_sent_, max_sendfile));
-    boost::system::error_code ec;
-    const auto n = stream_.send_file(piece.file->fd(), piece.offset + piece_sent_, chunk, ec);
-    if (ec) {
-        on_write_error(ec);
-        return false;
-    }
-    if (n == 0) {
-        // The file shrank under us: the promised length cannot be delivered.
-        fail(failure_kind::file_shrank, asio::error::eof);
-        return false;
-    }
-    piece_sent_ += n;
-    if (piece_sent_ >= piece.length) {
-        ++piece_;
-        piece_sent_ = 0;
-    }
-    return true;
-}
-
-template <class Stream>
-void session<Stream>::on_write_error(const boost::system::error_code& ec) {
-    if (ec == asio::error::would_block)
-        wait_writable(); // the stream cannot take more: resume when it drains
-    else
-        fail(failure_kind::peer_write, ec);
-}
-
-template <class Stream>
-void session<Stream>::wait_writable() {
-    deadline_ = clock::now() + server_.limits().send_timeout;
-    stream_.async_wait_writable([self = self()](boost::system::error_code ec) {
-        if (self->phase_ == phase::closed)
-            return;
-        if (ec) {
-            self->fail(failure_kind::peer_write, ec);
-            return;
-        }
-        self->do_write();
-    });
 }
 
 template <class Stream>
