@@ -2,10 +2,7 @@
 // test opens, a config snapshot built from TOML here, and blocking client sockets. Covers
 // pipelining, keep-alive, limits, the header timeout, slow readers (partial writes), the
 // buffered file path against the zero-copy one, and a file shrinking mid-response.
-#include "config/load.hpp"
-#include "http/server.hpp"
-
-#include "../config_test_util.hpp"
+#include "loopback_server.hpp"
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
@@ -132,24 +129,12 @@ protected:
         dir_.write("www/c.txt", "charlie");
         big_ = pattern(6 * 1024 * 1024 + 123);
         dir_.write("www/big.bin", big_);
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ASSERT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        ASSERT_EQ(::listen(listen_fd_, 64), 0);
-        socklen_t len = sizeof addr;
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-    }
-    void TearDown() override {
-        stop();
-        ::close(listen_fd_);
+        port_ = server_.port();
     }
 
     // Starts a server whose [server.limits] holds `limits`.
     void start(std::string_view limits = {}, bool zero_copy = true) {
-        auto text = fmt::format(R"(
+        server_.start(fmt::format(R"(
 [server.limits]
 {}
 
@@ -164,38 +149,16 @@ port = {}
 bind = "127.0.0.1"
 static_dir = "{}"
 )",
-                                limits, port_, (dir_ / "www").string());
-        auto loaded = config::load_string(text, "session_test.toml");
-        ASSERT_TRUE(loaded.ok()) << config::test::all(loaded.errors);
-        ASSERT_EQ(loaded.config->listeners.size(), 1u);
-        std::vector<app::inherited_listener> listeners{{loaded.config->listeners[0], listen_fd_}};
-        server_ = std::make_unique<http::server>(io_, loaded.config, listeners, 1,
-                                                 http::server_options{zero_copy});
-        server_->start();
-        thread_ = std::thread([this] { io_.run(); });
+                                  limits, port_, (dir_ / "www").string()),
+                      http::server_options{zero_copy});
     }
-    void stop() {
-        if (!server_)
-            return;
-        asio::post(io_, [this] { server_->stop(); });
-        thread_.join(); // run() returns once every session has closed
-        server_.reset();
-        io_.restart();
-    }
-    // The server's failure counts, read on its own thread.
-    std::map<std::string, std::uint64_t> failures() {
-        std::promise<std::map<std::string, std::uint64_t>> result;
-        asio::post(io_, [&] { result.set_value(server_->failure_counts()); });
-        return result.get_future().get();
-    }
+    void stop() { server_.stop(); }
+    std::map<std::string, std::uint64_t> failures() { return server_.failures(); }
 
     config::test::temp_dir dir_;
     std::string big_;
-    int listen_fd_ = -1;
+    http::testing::loopback_server server_;
     std::uint16_t port_ = 0;
-    asio::io_context io_;
-    std::unique_ptr<http::server> server_;
-    std::thread thread_;
 };
 
 TEST_F(Session, PipelinedRequestsAreAnsweredInOrder) {

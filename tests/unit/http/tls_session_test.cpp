@@ -3,11 +3,9 @@
 // that differs from plain TCP (records held back by a full socket, a large file through the
 // buffered path to a slow reader, keep-alive after it), pipelining, plain HTTP on the TLS port,
 // a stalled or garbage handshake, and failed handshakes counted per site.
-#include "config/load.hpp"
-#include "http/server.hpp"
+#include "loopback_server.hpp"
 #include "tls/openssl_ptr.hpp"
 
-#include "../config_test_util.hpp"
 #include "../tls/test_certs.hpp"
 
 #include <boost/asio/post.hpp>
@@ -154,23 +152,12 @@ protected:
         big_ = pattern(5 * 1024 * 1024 + 77);
         dir_.write("www/big.bin", big_);
         leaf_ = ca_.issue("s", {.common_name = "s.test", .dns_names = {"s.test"}});
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ASSERT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        ASSERT_EQ(::listen(listen_fd_, 64), 0);
-        socklen_t len = sizeof addr;
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-    }
-    void TearDown() override {
-        stop();
-        ::close(listen_fd_);
+        port_ = server_.port();
+        listen_fd_ = server_.listen_fd();
     }
 
     void start(std::string_view limits = {}) {
-        auto text = fmt::format(R"(
+        server_.start(fmt::format(R"(
 [server.limits]
 {}
 
@@ -190,28 +177,10 @@ enabled = true
 cert_file = "{}"
 key_file = "{}"
 )",
-                                limits, port_, (dir_ / "www").string(), leaf_.cert_file.string(),
-                                leaf_.key_file.string());
-        auto loaded = config::load_string(text, "tls_session_test.toml");
-        ASSERT_TRUE(loaded.ok()) << config::test::all(loaded.errors);
-        std::vector<app::inherited_listener> listeners{{loaded.config->listeners[0], listen_fd_}};
-        server_ = std::make_unique<http::server>(io_, loaded.config, listeners, 1);
-        server_->start();
-        thread_ = std::thread([this] { io_.run(); });
+                                  limits, port_, (dir_ / "www").string(), leaf_.cert_file.string(),
+                                  leaf_.key_file.string()));
     }
-    void stop() {
-        if (!server_)
-            return;
-        asio::post(io_, [this] { server_->stop(); });
-        thread_.join();
-        server_.reset();
-        io_.restart();
-    }
-    std::map<std::string, std::uint64_t> failures() {
-        std::promise<std::map<std::string, std::uint64_t>> result;
-        asio::post(io_, [&] { result.set_value(server_->failure_counts()); });
-        return result.get_future().get();
-    }
+    std::map<std::string, std::uint64_t> failures() { return server_.failures(); }
 
     config::test::temp_dir dir_;
     tls::testing::temp_directory pki_dir_;
@@ -219,11 +188,9 @@ key_file = "{}"
     tls::testing::pem_files leaf_;
     std::string medium_;
     std::string big_;
-    int listen_fd_ = -1;
+    http::testing::loopback_server server_;
     std::uint16_t port_ = 0;
-    asio::io_context io_;
-    std::unique_ptr<http::server> server_;
-    std::thread thread_;
+    int listen_fd_ = -1;
 };
 
 TEST_F(TlsSession, LargeFileToASlowReaderThenKeepAlive) {
