@@ -24,8 +24,8 @@ HC=$SRC/scripts/bws-health-check
 REC=$SRC/scripts/bws-recovery
 PY=/usr/bin/python3
 
-passed=0
-failed=0
+# shellcheck source=tests/system/checks.sh
+. "$SRC/tests/system/checks.sh"
 T=$(mktemp -d /tmp/bws-scripts-test.XXXXXX)
 SERVER_PID=
 BWS_PID=
@@ -42,16 +42,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() {
-    passed=$((passed + 1))
-    printf 'PASS  %s\n' "$1"
-}
-bad() {
-    failed=$((failed + 1))
-    printf 'FAIL  %s\n' "$1"
-    if [ $# -gt 1 ] && [ -n "$2" ]; then printf '%s\n' "$2" | sed 's/^/      | /' | head -40; fi
-}
-# check NAME COMMAND...: passes when the command succeeds.
+# check NAME COMMAND...: passes when the command succeeds; shows its output when not
+# (replaces checks.sh's check, which leaves the output on the terminal).
 check() {
     local name=$1
     shift
@@ -82,8 +74,10 @@ echo "== shellcheck"
 if need shellcheck shellcheck; then
     check "shellcheck bws-health-check" shellcheck -s sh "$HC"
     check "shellcheck bws-recovery" shellcheck -s sh "$REC"
-    check "shellcheck scripts_test.sh" shellcheck -s bash "$0"
-    check "shellcheck testssl_test.sh" shellcheck -s bash "$SRC/tests/system/testssl_test.sh"
+    # -x from the tree's top, so the scripts' "source=tests/system/checks.sh" is followed.
+    for t in checks.sh scripts_test.sh testssl_test.sh; do
+        check "shellcheck $t" env -C "$SRC" shellcheck -x -s bash "tests/system/$t"
+    done
 fi
 check "bws-health-check runs under dash (POSIX sh)" dash -n "$HC"
 check "bws-recovery runs under dash (POSIX sh)" dash -n "$REC"

@@ -27,8 +27,8 @@ PY=/usr/bin/python3
 TESTSSL=/usr/bin/testssl
 KEY_KIND=${BWS_TESTSSL_KEY:-ecdsa}
 
-passed=0
-failed=0
+# shellcheck source=tests/system/checks.sh
+. "$SRC/tests/system/checks.sh"
 T=$(mktemp -d /tmp/bws-testssl-test.XXXXXX)
 BWS_PID=
 
@@ -51,20 +51,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() {
-    passed=$((passed + 1))
-    printf 'PASS  %s\n' "$1"
-}
-bad() {
-    failed=$((failed + 1))
-    printf 'FAIL  %s\n' "$1"
-    if [ $# -gt 1 ] && [ -n "$2" ]; then printf '%s\n' "$2" | sed 's/^/      | /' | head -40; fi
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 need() { # PATH-OR-NAME PACKAGE
     command -v "$1" >/dev/null 2>&1 && return 0
     bad "tool $1 is installed (apt-get install $2)"
