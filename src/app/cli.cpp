@@ -6,6 +6,7 @@
 #include "config/load.hpp"
 #include "config/port.hpp"
 #include "log/setup.hpp"
+#include "sys/saved_root.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +40,10 @@ Options:
   -p, --port N             with DIRECTORY: port to listen on (default 8080)
   -b, --bind ADDR          with DIRECTORY: address to listen on (default 127.0.0.1)
       --pid-file PATH      PID file (default: $BWS_PID_FILE, then [daemon] pid_file)
+  -u, --user USER          started as root: run as USER at once, the master too, keeping
+                           root only to open private key files and bind ports below 1024
+                           (workers drop it entirely); a key can then stay root:root 0600.
+                           bws.service uses it; also with --config-check
   -d, --daemon             detach from the terminal once serving
   -s, --signal ACTION      send ACTION to the running master (found through the PID file):
                            reload (wait for the new generation), stop (graceful),
@@ -68,6 +73,7 @@ struct options {
     bool daemon = false;
     bool verbose = false;
     std::optional<std::string> signal;
+    std::optional<std::string> user;
 };
 
 int usage_error(const std::string& message) {
@@ -190,6 +196,9 @@ int run(int argc, char** argv) {
         } else if (arg == "--pid-file") {
             if (!value(opts.pid_file))
                 return usage_error("--pid-file needs a path");
+        } else if (arg == "-u" || arg == "--user") {
+            if (!value(opts.user) || opts.user->empty())
+                return usage_error(std::string(arg) + " needs a user name");
         } else if (arg == "-d" || arg == "--daemon") {
             opts.daemon = true;
         } else if (arg == "-v" || arg == "--verbose") {
@@ -205,6 +214,18 @@ int run(int argc, char** argv) {
             opts.directory = std::string(arg);
         } else {
             return usage_error("unexpected argument '" + std::string(arg) + "'");
+        }
+    }
+
+    // Before anything is read: config files are read as USER, as the master rereads them on
+    // every reload, so a check passes only if a reload would.
+    if (opts.user && !opts.signal) {
+        sys::user_ids ids;
+        std::string error;
+        if (!sys::lookup_user(*opts.user, ids, error) ||
+            !sys::become_user_keeping_root(ids, error)) {
+            std::fprintf(stderr, "%sbws: %s\n", journal_priority("<3>"), error.c_str());
+            return 1;
         }
     }
 

@@ -115,7 +115,7 @@ bool master::start(std::string& error) {
     if (!listeners) {
         return false;
     }
-    auto identity = resolve_worker_identity(initial.daemon, geteuid(), error);
+    auto identity = master_worker_identity(initial.daemon, error);
     if (!identity) {
         return false;
     }
@@ -272,7 +272,7 @@ std::optional<generation_setup> master::prepare_generation(std::string& error) {
         }
         return std::nullopt;
     }
-    auto identity = resolve_worker_identity(loaded.config->daemon, geteuid(), error);
+    auto identity = master_worker_identity(loaded.config->daemon, error);
     if (!identity) {
         return std::nullopt;
     }

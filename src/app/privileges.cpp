@@ -1,6 +1,8 @@
 // Resolving and dropping worker privileges.
 #include "app/privileges.hpp"
 
+#include "sys/saved_root.hpp"
+
 #include <grp.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
@@ -91,9 +93,40 @@ std::optional<worker_identity> resolve_worker_identity(const config::daemon_sect
     return identity;
 }
 
+std::optional<worker_identity> master_worker_identity(const config::daemon_section& daemon,
+                                                      std::string& error) {
+    if (!sys::keeps_root())
+        return resolve_worker_identity(daemon, ::geteuid(), error);
+    passwd pw{};
+    passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (getpwuid_r(::geteuid(), &pw, buffer.data(), buffer.size(), &found) != 0 ||
+        found == nullptr) {
+        error = "the user bws runs as (uid " + std::to_string(::geteuid()) + ") has no name";
+        return std::nullopt;
+    }
+    sys::user_ids ids;
+    if (!sys::lookup_user(pw.pw_name, ids, error))
+        return std::nullopt;
+    if (!daemon.user.empty() && daemon.user != ids.name)
+        spdlog::warn("[daemon] user = \"{}\" ignored: bws was started with --user {}", daemon.user,
+                     ids.name);
+    worker_identity identity;
+    identity.change = true;
+    identity.user = ids.name;
+    identity.uid = ids.uid;
+    identity.gid = ids.gid;
+    identity.groups = std::move(ids.groups);
+    return identity;
+}
+
 bool drop_privileges(const worker_identity& identity, std::string& error) {
     if (!identity.change) {
         return true;
+    }
+    if (sys::keeps_root() && ::seteuid(0) != 0) {
+        error = std::string("seteuid(0): ") + std::strerror(errno);
+        return false;
     }
     if (setgroups(identity.groups.size(), identity.groups.data()) != 0) {
         error = std::string("setgroups: ") + std::strerror(errno);

@@ -31,7 +31,16 @@ struct worker_identity {
 std::optional<worker_identity> resolve_worker_identity(const config::daemon_section& daemon,
                                                        uid_t euid, std::string& error);
 
-// In the worker: setgroups, setgid, setuid, then checks that root cannot be regained.
+// The master's call: resolve_worker_identity() for its euid, except in a master that keeps
+// root (`bws --user USER`, sys/saved_root.hpp): its workers run as its own user and drop the
+// saved root ID; a different [daemon] user is ignored with a warning (the master could not
+// signal workers of another user).
+std::optional<worker_identity> master_worker_identity(const config::daemon_section& daemon,
+                                                      std::string& error);
+
+// In the worker: setgroups, setgid, setuid, then checks that root cannot be regained. In the
+// worker of a master that keeps root, the effective user is root again first, so setuid()
+// replaces the saved ID too.
 bool drop_privileges(const worker_identity& identity, std::string& error);
 
 } // namespace bws::app

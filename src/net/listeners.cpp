@@ -1,6 +1,8 @@
 // Listening sockets, opened by the master and inherited by workers.
 #include "net/listeners.hpp"
 
+#include "sys/saved_root.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -23,7 +25,13 @@ int open_listener(const config::listen_address& address, int backlog, std::strin
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (family == AF_INET6)
         ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    int bound = 0;
+    {
+        // A `bws --user` master binds ports below 1024 with the root it keeps for that.
+        sys::root_scope as_root;
+        bound = ::bind(fd, reinterpret_cast<sockaddr*>(&storage), length);
+    }
+    if (bound != 0) {
         error = "cannot listen on " + address.to_string() + ": " + std::strerror(errno);
         ::close(fd);
         return -1;

@@ -1,6 +1,7 @@
 // Loading PEM chains and keys, and the expiry / key / host-name checks.
 #include "tls/certificate.hpp"
 
+#include "sys/saved_root.hpp"
 #include "tls/error.hpp"
 
 #include <openssl/err.h>
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <unistd.h>
 
 namespace bws::tls {
 
@@ -64,7 +66,12 @@ std::optional<certificate> certificate::load(const certificate_files& files,
     certificate result;
     result.files_ = files;
 
-    bio_ptr cert_bio = open_file(files.cert_file);
+    // A `bws --user` master opens the files named by the (root-owned) configuration as root:
+    // keys can stay root:root 0600, and certbot's root-only live/ directories work as they are.
+    bio_ptr cert_bio = [&] {
+        sys::root_scope as_root;
+        return open_file(files.cert_file);
+    }();
     if (!cert_bio) {
         add(out, severity::error, source::cert_file, open_failure(files.cert_file));
         return std::nullopt;
@@ -85,9 +92,20 @@ std::optional<certificate> certificate::load(const certificate_files& files,
     }
     ERR_clear_error();
 
-    bio_ptr key_bio = open_file(files.key_file);
+    bool as_root = false;
+    bio_ptr key_bio = [&] {
+        sys::root_scope scope;
+        as_root = ::geteuid() == 0;
+        return open_file(files.key_file);
+    }();
     if (!key_bio) {
-        add(out, severity::error, source::key_file, open_failure(files.key_file));
+        const bool denied = errno == EACCES;
+        std::string text = open_failure(files.key_file);
+        if (denied && !as_root)
+            text += " (bws runs as " + sys::current_user_name() +
+                    ": give it read access, e.g. root:bws 0640, or start bws as root with "
+                    "--user, as bws.service does, for a root-only key)";
+        add(out, severity::error, source::key_file, std::move(text));
         return std::nullopt;
     }
     // No passphrase: an encrypted key fails here instead of prompting on the terminal.

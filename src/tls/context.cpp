@@ -2,6 +2,7 @@
 // callback (where nginx moved it, so protocol settings and resumption follow the chosen site).
 #include "tls/context.hpp"
 
+#include "sys/saved_root.hpp"
 #include "tls/error.hpp"
 
 #include <openssl/err.h>
@@ -165,8 +166,14 @@ bool configure_client_verify(SSL_CTX* ctx, const settings& config, std::vector<d
     if (config.client_verify == client_cert_mode::none)
         return true;
     const char* ca = config.client_ca_file.c_str();
-    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca);
-    if (names == nullptr || SSL_CTX_load_verify_locations(ctx, ca, nullptr) != 1) {
+    STACK_OF(X509_NAME)* names = nullptr;
+    bool loaded = false;
+    {
+        sys::root_scope as_root; // as for certificates (certificate.cpp)
+        names = SSL_load_client_CA_file(ca);
+        loaded = names != nullptr && SSL_CTX_load_verify_locations(ctx, ca, nullptr) == 1;
+    }
+    if (!loaded) {
         sk_X509_NAME_pop_free(names, X509_NAME_free);
         add_error(out, source::client_ca_file,
                   config.client_ca_file.string() + ": cannot load the client CA certificates");
