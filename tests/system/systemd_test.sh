@@ -2,7 +2,8 @@
 # systemd_test.sh: bws under a real systemd (Debian 12 booted in systemd-nspawn), installed
 # from the build tree with `cmake --install`, as issue 4 asks: enable --now, /health,
 # STATUS=, synchronous reload (same MainPID, new config served), a broken config failing
-# `systemctl reload` while the old one serves, journald native fields, the health-check
+# `systemctl reload` while the old one serves, an HTTPS site whose key is root:root 0600
+# (read by the master's kept root; certificates renewed by a reload), journald native fields, the health-check
 # timer, recovery after a failed check, the watchdog restarting a frozen master, clean stop.
 #
 # Usage: tests/system/systemd_test.sh        (as root; about 1 minute with a cached rootfs)
@@ -111,6 +112,51 @@ else
 fi
 ct cp /etc/bws/config.toml.good /etc/bws/config.toml
 check "reload with the config repaired" ct systemctl reload bws
+
+# ----------------------------------------------------------------------------- TLS
+# A private key root:root 0600, unreadable by user bws: the master opens it with the root it
+# keeps (ExecStart=!... --user bws), at reload and at every later (re)start of this test.
+TLS=https://tls.test:8443
+# tls_key CN: a certificate for tls.test with that subject, its key root:root 0600.
+tls_key() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -subj "/CN=$1" -addext "subjectAltName=DNS:tls.test" \
+        -keyout "$NS_WORK/site.key" -out "$NS_WORK/site.crt" >/dev/null 2>&1 &&
+        ct install -d -o root -g bws -m 0750 /etc/bws/ssl &&
+        cp "$NS_WORK/site.key" "$NS_WORK/site.crt" "$NS_ROOT/etc/bws/ssl/" &&
+        ct chown root:root /etc/bws/ssl/site.key /etc/bws/ssl/site.crt &&
+        ct chmod 0600 /etc/bws/ssl/site.key && ct chmod 0644 /etc/bws/ssl/site.crt
+}
+tls_subject() {
+    ct curl -sS -vk --max-time 5 --resolve tls.test:8443:127.0.0.1 -o /dev/null "$TLS/" 2>&1 |
+        sed -n 's/^\*  *subject: //p'
+}
+uids() { ct awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
+check "a certificate (CN=one) with its key root:root 0600 in /etc/bws/ssl" tls_key one
+check_not "user bws cannot read the key" ct runuser -u bws -- cat /etc/bws/ssl/site.key
+printf '\n[[sites]]\nname = "tls"\nhostname = "tls.test"\nport = 8443\nbind = "127.0.0.1"\nstatic_dir = "/opt/bws/sites/second"\n[sites.ssl]\nenabled = true\ncert_file = "/etc/bws/ssl/site.crt"\nkey_file = "/etc/bws/ssl/site.key"\n' |
+    ct sh -c 'cat >> /etc/bws/config.toml'
+check "systemctl reload bws (an HTTPS site with the root-only key)" ct systemctl reload bws
+check_eq "the HTTPS site serves the certificate CN=one" "CN=one" "$(tls_subject)"
+check "the HTTPS site serves its page" \
+    ct sh -c "curl -fsSk --max-time 5 --resolve tls.test:8443:127.0.0.1 $TLS/ | grep -q 'second site'"
+BWS_UID=$(ct id -u bws)
+check_eq "the master runs as bws, root kept only as its saved set-user-ID" \
+    "$BWS_UID $BWS_UID 0 $BWS_UID" "$(uids "$(main_pid)")"
+# Its children, from /proc (the container has no procps).
+workers=$(ct sh -c 'for p in /proc/[0-9]*; do
+    [ "$(awk "/^PPid:/ { print \$2 }" "$p/status" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+done; true' sh "$(main_pid)")
+bad=""
+for w in $workers; do
+    [ "$(uids "$w")" = "$BWS_UID $BWS_UID $BWS_UID $BWS_UID" ] || bad="$bad $w:$(uids "$w")"
+done
+if [ -n "$workers" ] && [ -z "$bad" ]; then ok "every worker is bws with no root kept ($(tr "\n" " " <<<"$workers"))"; else
+    fail "every worker is bws with no root kept" "workers: $workers; wrong:$bad"; fi
+check "a renewed certificate (CN=two) on disk, key root:root 0600" tls_key two
+check "systemctl reload bws picks up the renewed certificate" ct systemctl reload bws
+check_eq "the HTTPS site now serves CN=two" "CN=two" "$(tls_subject)"
+check_eq "same MainPID after the certificate reloads" "$PID0" "$(main_pid)"
 
 # ----------------------------------------------------------------------------- journald
 ct curl -fsS --max-time 5 -o /dev/null "$URL/no-such-file" 2>/dev/null
