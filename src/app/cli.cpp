@@ -24,7 +24,7 @@ constexpr const char* usage_text =
     R"(Usage: bws [OPTIONS]
        bws DIRECTORY [--port N] [--bind ADDR]
        bws --config-check [FILE]
-       bws -s reload|stop|quit|reopen | --reload
+       bws -s reload|stop|quit|reopen|drain | --reload
 
 bws serves many static sites from one TOML file, with a master process that owns the
 configuration, signals and listening sockets, and worker processes that serve.
@@ -47,13 +47,15 @@ Options:
   -d, --daemon             detach from the terminal once serving
   -s, --signal ACTION      send ACTION to the running master (found through the PID file):
                            reload (wait for the new generation), stop (graceful),
-                           quit (fast), reopen (log files)
+                           quit (fast), reopen (log files), drain (/health
+                           answers 503 "draining" until the next reload)
       --reload             same as -s reload
   -v, --verbose            log at debug level
   -V, --version            print the version and exit
   -h, --help               print this help and exit
 
-Signals to the master: HUP reload, TERM graceful stop, INT/QUIT fast stop, USR1 reopen logs.
+Signals to the master: HUP reload, TERM graceful stop (after [server] drain_delay), INT/QUIT
+fast stop, USR1 reopen logs, WINCH drain.
 TLS ([sites.ssl]): certificates and keys are read by the master at start and on every reload.
 Not supported yet: automatic certificates (ACME), reverse proxying ([sites.proxy]) and the
 other keys the loader names as such; a configuration that uses them is rejected.
@@ -205,7 +207,7 @@ int run(int argc, char** argv) {
             opts.verbose = true;
         } else if (arg == "-s" || arg == "--signal") {
             if (!value(opts.signal))
-                return usage_error(std::string(arg) + " needs reload, stop, quit or reopen");
+                return usage_error(std::string(arg) + " needs reload, stop, quit, reopen or drain");
         } else if (arg == "--reload") {
             opts.signal = "reload";
         } else if (!arg.empty() && arg[0] == '-') {
@@ -242,9 +244,10 @@ int run(int argc, char** argv) {
 
     if (opts.signal) {
         const auto& action = *opts.signal;
-        if (action != "reload" && action != "stop" && action != "quit" && action != "reopen")
+        if (action != "reload" && action != "stop" && action != "quit" && action != "reopen" &&
+            action != "drain")
             return usage_error("unknown signal action '" + action +
-                               "' (reload, stop, quit, reopen)");
+                               "' (reload, stop, quit, reopen, drain)");
         if (!serve.pid_file.empty())
             return send_action(action, serve);
         // The PID file comes from the environment or the configuration, as for serving.

@@ -87,8 +87,11 @@ int signal_master(const std::string& action, const std::filesystem::path& pid_fi
         signal_number = SIGQUIT;
     } else if (action == "reopen") {
         signal_number = SIGUSR1;
+    } else if (action == "drain") {
+        signal_number = SIGWINCH;
     } else {
-        std::fprintf(stderr, "bws: unknown signal \"%s\" (use reload, stop, quit or reopen)\n",
+        std::fprintf(stderr,
+                     "bws: unknown signal \"%s\" (use reload, stop, quit, reopen or drain)\n",
                      action.c_str());
         return 2;
     }

@@ -98,7 +98,7 @@ int master::run(std::optional<worker_launch>& child) {
 bool master::start(std::string& error) {
     std::signal(SIGPIPE, SIG_IGN);
     // First: from here on a SIGHUP or SIGTERM is queued for the loop instead of killing us.
-    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGCHLD}) {
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGWINCH, SIGCHLD}) {
         signals_.add(sig);
     }
     if (!options_.pid_file.empty()) {
@@ -168,6 +168,7 @@ bool master::spawn_worker(unsigned generation, unsigned index, const generation_
     launch.context.listeners = setup.listeners;
     launch.context.generation = generation;
     launch.context.index = index;
+    launch.context.draining = status_.draining();
     launch.identity = setup.identity;
     launch.working_directory = setup.config->daemon.working_directory;
     auto* w = supervisor_.spawn(std::move(launch), error);
@@ -195,12 +196,18 @@ void master::on_signal(int signal_number) {
         supervisor_.reap();
         break;
     case SIGHUP:
+        if (stop_after_drain_) {
+            spdlog::warn("SIGHUP ignored: bws stops once its drain delay is over");
+            break;
+        }
         spdlog::info("SIGHUP: reloading {}", options_.config_file.string());
         reloads_.request();
         break;
     case SIGTERM:
-        spdlog::info("SIGTERM: {}", phase_ == phase::stopping ? "fast stop" : "graceful stop");
-        begin_stop(phase_ == phase::stopping);
+        request_graceful_stop();
+        break;
+    case SIGWINCH:
+        start_drain("SIGWINCH");
         break;
     case SIGINT:
     case SIGQUIT:
@@ -302,7 +309,9 @@ void master::generation_aborted() {
     configure_logging(current_config());
 }
 
-void master::reload_finished(bool /*ok*/) {
+void master::reload_finished(bool ok) {
+    if (ok)
+        end_drain_after_reload();
     status_.write_state(reloads_, reloads_.queued());
     sys::notify(
         sys::ready_message(reload_status_line(status_.view(supervisor_.workers(), reloads_))));

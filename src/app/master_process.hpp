@@ -84,6 +84,14 @@ private:
     void begin_stop(bool fast);
     void check_stopped();
 
+    // Load-balancer drain (master_drain.cpp): /health answers 503 "draining" in every worker
+    // while everything else is served. `bws -s drain` (SIGWINCH) starts it, a successful
+    // reload ends it; a graceful stop with [server] drain_delay drains that long first.
+    void start_drain(const std::string& why);
+    void end_drain_after_reload();
+    // SIGTERM: a graceful stop, after the drain delay when one is configured.
+    void request_graceful_stop();
+
     void start_tick();
     void on_tick();
     void start_watchdog();
@@ -119,6 +127,7 @@ private:
 
     phase phase_ = phase::starting;
     bool stopping_announced_ = false;
+    bool stop_after_drain_ = false; // a graceful stop waits for the drain delay (stop_timer_)
     int exit_code_ = 0;
     std::optional<std::chrono::microseconds> watchdog_;
     unsigned ticks_ = 0;

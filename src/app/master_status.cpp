@@ -36,6 +36,7 @@ master_view master_status::view(const std::list<worker_record>& workers,
     v.listener_count = config.listeners.size();
     v.uptime = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started_);
     v.version = BWS_VERSION;
+    v.draining = draining_;
     return v;
 }
 

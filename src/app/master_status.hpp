@@ -29,8 +29,13 @@ public:
     void write_state(const reload_machine& reloads, bool reloading) const;
     void remove_state() const;
 
+    // Draining: /health answers 503 in every worker (they learn it from the broadcast view).
+    void set_draining(bool draining) { draining_ = draining; }
+    bool draining() const { return draining_; }
+
 private:
     std::filesystem::path state_file_;
+    bool draining_ = false;
     std::map<std::string, std::uint64_t> retired_counters_;
     clock::time_point started_ = clock::now();
 };

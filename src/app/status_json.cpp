@@ -69,6 +69,7 @@ std::string status_json(const master_view& view) {
     root["requests_total"] = total_requests(view);
     root["uptime_seconds"] = view.uptime.count();
     root["version"] = view.version;
+    root["draining"] = view.draining;
     return boost::json::serialize(root);
 }
 
@@ -76,8 +77,9 @@ std::string status_line(const master_view& view) {
     auto plural = [](std::size_t n, const char* word) {
         return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
     };
-    return fmt::format("serving {} on {}, {}, generation {}, {}", plural(view.site_count, "site"),
-                       plural(view.listener_count, "listener"),
+    return fmt::format("{}serving {} on {}, {}, generation {}, {}",
+                       view.draining ? "draining (/health answers 503); " : "",
+                       plural(view.site_count, "site"), plural(view.listener_count, "listener"),
                        plural(view.workers.size(), "worker"), view.generation,
                        plural(total_requests(view), "request"));
 }

@@ -38,6 +38,7 @@ struct master_view {
     std::size_t listener_count = 0;
     std::chrono::seconds uptime{0};
     std::string version;
+    bool draining = false; // `bws -s drain` or a graceful stop's drain_delay: /health says 503
 };
 
 // RFC 3339 UTC with seconds: "2024-05-01T12:00:00Z".
@@ -46,10 +47,12 @@ std::string rfc3339(std::chrono::system_clock::time_point time);
 // {"master_pid":..,"generation":..,"workers":[{"pid":..,"generation":..,"state":"..",
 //  "failures":{"category":n,...}}],"reload_count":..,"last_reload":{"time":..|null,
 //  "result":"ok"|"failed"|"none","message":"..","restart_needed":["[daemon] pid_file",...]},
-//  "requests":{"site":n,...},"requests_total":n,"uptime_seconds":..,"version":".."}
+//  "requests":{"site":n,...},"requests_total":n,"uptime_seconds":..,"version":"..",
+//  "draining":bool}
 std::string status_json(const master_view& view);
 
-// "serving 3 sites on 2 listeners, 4 workers, generation 2, 1234 requests"
+// "serving 3 sites on 2 listeners, 4 workers, generation 2, 1234 requests", after
+// "draining (/health answers 503); " while draining.
 std::string status_line(const master_view& view);
 
 // STATUS= after a reload: "reload #2 ok; serving ...", "reload #2 ok; restart needed to apply

@@ -52,6 +52,7 @@ public:
     int run() {
         std::signal(SIGPIPE, SIG_IGN);
         std::signal(SIGHUP, SIG_IGN); // reloads are the master's business
+        server_.set_health_draining(context_.draining);
         server_.start();
         wait_signals();
         wait_reopen();

@@ -25,6 +25,7 @@ struct worker_context {
     int control_fd = -1; // -1: no master (single-process mode)
     unsigned generation = 1;
     unsigned index = 0;
+    bool draining = false; // started during a drain: /health answers 503 from the first request
 };
 
 // Runs the event loop until drained or stopped; returns the process exit code.

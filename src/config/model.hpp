@@ -57,6 +57,9 @@ struct server_section {
     std::string description; // informational only (original BWS key)
     unsigned workers = 0;    // 0 = "auto": one per CPU
     milliseconds shutdown_timeout{10'000};
+    // Before a graceful stop, /health answers 503 "draining" for this long while everything
+    // else is served, so a load balancer takes the instance out first. 0: stop at once.
+    milliseconds drain_delay{0};
     std::string health_path = "/health";
     bool server_header = true; // send "Server: bws/VERSION"
     int backlog = 4096;

@@ -66,6 +66,7 @@ const std::vector<key_entry<server_section>>& server_keys() {
         k::text("description", &server_section::description),
         k::custom("workers", read_workers),
         k::duration("shutdown_timeout", &server_section::shutdown_timeout, true),
+        k::duration("drain_delay", &server_section::drain_delay, true),
         k::custom("health_path", read_health_path),
         k::flag("server_header", &server_section::server_header),
         k::count("backlog", &server_section::backlog, 1, 65535),

@@ -6,17 +6,19 @@
 
 namespace bws::http {
 
-std::string basic_health_json(std::int64_t uptime_seconds, long pid) {
-    return fmt::format(R"({{"status":"healthy","version":"{}","uptime_seconds":{},"pid":{}}})"
+std::string basic_health_json(std::int64_t uptime_seconds, long pid, bool draining) {
+    return fmt::format(R"({{"status":"{}","version":"{}","uptime_seconds":{},"pid":{}}})"
                        "\n",
-                       BWS_VERSION, uptime_seconds, pid);
+                       draining ? "draining" : "healthy", BWS_VERSION, uptime_seconds, pid);
 }
 
 std::string detailed_health_json(const boost::json::object* master, const worker_health& worker) {
     boost::json::object object;
     if (master != nullptr)
         object = *master;
-    object["status"] = "healthy";
+    const auto* draining = object.if_contains("draining");
+    object["status"] =
+        draining != nullptr && draining->is_bool() && draining->get_bool() ? "draining" : "healthy";
     object["version"] = BWS_VERSION;
     if (!object.contains("uptime_seconds"))
         object["uptime_seconds"] = worker.uptime_seconds;

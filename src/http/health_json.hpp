@@ -14,8 +14,9 @@ class object;
 
 namespace bws::http {
 
-// {"status":"healthy","version":...,"uptime_seconds":...,"pid":...} and a newline.
-std::string basic_health_json(std::int64_t uptime_seconds, long pid);
+// {"status":"healthy","version":...,"uptime_seconds":...,"pid":...} and a newline; "draining"
+// instead of "healthy" while the master drains (the response is then a 503).
+std::string basic_health_json(std::int64_t uptime_seconds, long pid, bool draining = false);
 
 // What this worker knows for /health/detailed.
 struct worker_health {
@@ -27,7 +28,8 @@ struct worker_health {
     std::map<std::string, std::uint64_t> failures;               // failure_funnel::counts()
 };
 
-// The master's view (`master`, may be null) with status and version set, uptime and generation
+// The master's view (`master`, may be null) with status ("healthy", or "draining" when the
+// view's "draining" is true) and version set, uptime and generation
 // filled in when the master did not give them, and this worker's own facts under "served_by"
 // ({"pid","generation","connections","requests":{site:n},"failures":{category:n}}); a newline
 // ends it.

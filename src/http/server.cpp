@@ -365,8 +365,12 @@ response server::health_response(bool detailed) {
     r.set_header("Cache-Control", "no-store");
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started_).count();
     body_piece body;
+    // Draining: a load balancer's check fails, so it sends no new clients; requests that
+    // still come are served as usual.
+    if (health_draining_)
+        r.status = 503;
     if (!detailed) {
-        body.bytes = basic_health_json(uptime, ::getpid());
+        body.bytes = basic_health_json(uptime, ::getpid(), health_draining_);
     } else {
         worker_health worker;
         worker.uptime_seconds = uptime;
@@ -398,6 +402,8 @@ void server::set_master_status(const std::string& json) {
         return;
     }
     master_status_ = std::make_unique<boost::json::object>(std::move(parsed.as_object()));
+    const auto* draining = master_status_->if_contains("draining");
+    health_draining_ = draining != nullptr && draining->is_bool() && draining->get_bool();
 }
 
 void server::flush_logs() {

@@ -90,6 +90,8 @@ public:
     // TLS sites' handshake failures are also listed one by one, as "tls_handshake:SITE".
     std::map<std::string, std::uint64_t> failure_counts() const;
     void set_master_status(const std::string& json);
+    // Until the master's first status frame: whether the master drains (worker_context).
+    void set_health_draining(bool draining) { health_draining_ = draining; }
     void flush_logs();
 
     // For sessions.
@@ -147,6 +149,7 @@ private:
     std::string date_header_;
     std::int64_t date_second_ = -1;
     std::unique_ptr<boost::json::object> master_status_; // the master's view, when there is one
+    bool health_draining_ = false; // the master's "draining": /health says 503
     clock::time_point started_ = clock::now();
     std::uint64_t request_counter_ = 0;
     std::vector<std::shared_ptr<log::access_log>> distinct_logs_;

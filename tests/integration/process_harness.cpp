@@ -19,7 +19,8 @@ namespace bws::test::proc {
 std::string render(const config_spec& c) {
     std::ostringstream out;
     out << "[server]\nworkers = " << c.workers << "\nshutdown_timeout = \"" << c.shutdown_timeout
-        << "\"\n\n";
+        << "\"\n"
+        << c.server_extra << "\n";
     if (!c.pid_file.empty())
         out << "[daemon]\npid_file = \"" << c.pid_file.string() << "\"\n\n";
     out << "[logging]\nlevel = \"info\"\n\n" << c.extra << "\n";

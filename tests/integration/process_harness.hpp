@@ -42,6 +42,7 @@ struct site_spec {
 struct config_spec {
     unsigned workers = 2;
     std::string shutdown_timeout = "10s";
+    std::string server_extra; // more [server] keys, verbatim
     fs::path pid_file;
     std::string extra; // appended verbatim (e.g. [daemon] settings)
     std::vector<site_spec> sites;

@@ -188,6 +188,10 @@ run_rc 3 "server down, quiet" "$HC" -q --url "http://127.0.0.1:$DOWN_PORT/health
 set_answer 503 '{"status":"unhealthy"}'
 run_rc 3 "HTTP 503" "$HC"
 grep -q "HTTP 503" "$T/err" && ok "HTTP 503: names the status" || bad "HTTP 503 message" "$(cat "$T/err")"
+set_answer 503 '{"status":"draining","version":"0"}'
+run_rc 0 "HTTP 503 \"draining\" (a drain on purpose) passes" "$HC"
+grep -q "^OK: bws is draining on purpose" "$T/out" && ok "draining: the OK line says so" ||
+    bad "draining: OK line" "$(cat "$T/out")"
 set_answer 200 '{"status":"degraded"}'
 run_rc 4 "HTTP 200 but not healthy" "$HC"
 set_answer 200 '<html>hello</html>'
@@ -364,6 +368,17 @@ if [ "$tls_ready" = 1 ]; then
         "$HC" "${P[@]}" --url "$H" --ca-file "$B/tls/nonexistent.pem" --connect-to 127.0.0.1
     grep -q "CA file .*nonexistent.pem" "$T/err" && ok "missing CA file: named on stderr" ||
         bad "missing CA file message" "$(cat "$T/err")"
+    # `bws -s drain` is SIGWINCH: the real /health answers 503 "draining", and the check
+    # (hence bws-recovery) leaves a drain on purpose alone.
+    kill -WINCH "$BWS_PID"
+    for _ in $(seq 1 50); do
+        [ "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PLAIN_PORT/health")" = 503 ] && break
+        sleep 0.1
+    done
+    run_rc 0 "http: a draining bws (SIGWINCH) passes the check" \
+        "$HC" "${P[@]}" --url "http://127.0.0.1:$PLAIN_PORT/health"
+    grep -q "draining on purpose" "$T/out" && ok "http: draining bws: the OK line says so" ||
+        bad "http: draining bws: OK line" "$(cat "$T/out" "$T/err")"
 fi
 if [ -n "$BWS_PID" ]; then
     kill -TERM "$BWS_PID" 2>/dev/null

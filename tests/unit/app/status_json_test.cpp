@@ -45,6 +45,15 @@ TEST(StatusJson, AllFields) {
     EXPECT_EQ(json.at("requests_total").to_number<long long>(), 15);
     EXPECT_EQ(json.at("uptime_seconds").to_number<long long>(), 42);
     EXPECT_EQ(json.at("version").as_string(), "0.1.0");
+    EXPECT_EQ(json.at("draining").as_bool(), false);
+}
+
+TEST(StatusJson, DrainingShowsInTheViewAndTheStatusLine) {
+    auto view = sample();
+    view.draining = true;
+    EXPECT_EQ(boost::json::parse(status_json(view)).at("draining").as_bool(), true);
+    EXPECT_EQ(status_line(view), "draining (/health answers 503); serving 2 sites on 1 listener, "
+                                 "2 workers, generation 3, 15 requests");
 }
 
 TEST(StatusJson, NoReloadYet) {

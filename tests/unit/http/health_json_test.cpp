@@ -62,3 +62,20 @@ TEST(HealthJson, DetailedKeepsTheMastersViewButOwnsStatusAndVersion) {
 }
 
 } // namespace
+
+namespace {
+
+// A draining master (`bws -s drain`, a stop's drain_delay) turns both bodies to "draining".
+TEST(HealthJson, DrainingSaysSoInBothBodies) {
+    auto basic = boost::json::parse(basic_health_json(1, 2, true)).as_object();
+    EXPECT_EQ(basic.at("status"), "draining");
+    boost::json::object master{{"generation", 4}, {"draining", true}};
+    worker_health w;
+    auto detailed = boost::json::parse(detailed_health_json(&master, w)).as_object();
+    EXPECT_EQ(detailed.at("status"), "draining");
+    master["draining"] = false;
+    detailed = boost::json::parse(detailed_health_json(&master, w)).as_object();
+    EXPECT_EQ(detailed.at("status"), "healthy");
+}
+
+} // namespace
