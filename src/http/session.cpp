@@ -131,14 +131,22 @@ void session<Stream>::do_read() {
         return;
     if constexpr (has_handshake<Stream>) {
         if (phase_ == phase::idle && buffer_.size() == 0 && !stream_.is_plain()) {
-            // An idle TLS connection waits without its 16 KiB read buffer (or the last
-            // response head): with OpenSSL's own buffers released too, that halves its memory.
-            // A plain connection keeps the buffer: the extra wait would cost a reactor round
-            // per keep-alive request on the fast path.
+            // An idle TLS connection waits without its 16 KiB read buffer, the last response
+            // head or the TLS write buffer: with OpenSSL's own buffers released too, that
+            // halves its memory. They are released only when it really waits: a busy
+            // keep-alive connection whose next request is already there keeps them. A plain
+            // connection keeps the buffer: the extra wait would cost a reactor round per
+            // keep-alive request on the fast path.
+            const auto state = stream_.poll_idle();
+            if (state == Stream::idle_state::ready) {
+                read_now();
+                return;
+            }
             buffer_.shrink_to_fit();
             std::string().swap(out_head_);
+            stream_.release_idle_buffers();
             read_pending_ = true;
-            stream_.async_wait_readable([self = self()](const boost::system::error_code& ec) {
+            stream_.async_wait_idle(state, [self = self()](const boost::system::error_code& ec) {
                 self->read_pending_ = false;
                 if (self->phase_ == phase::closed)
                     return;

@@ -60,23 +60,36 @@ public:
         read_step(boost::asio::mutable_buffer(buffer), std::forward<Handler>(handler), false);
     }
 
-    // Handler: void(error_code). Completes when a read would make progress (or fail: the
-    // read then says how), so an idle session can wait without a read buffer.
-    template <class Handler>
-    void async_wait_readable(Handler&& handler) {
-        const tls::io_result r =
-            plain_ ? tls::io_result{tls::status::want_read, 0, {}} : tls_->peek();
-        if (r.state == tls::status::want_read || r.state == tls::status::want_write) {
-            // After EAGAIN, so the next arrival wakes the edge-triggered reactor.
-            socket_.async_wait(r.state == tls::status::want_write
-                                   ? boost::asio::ip::tcp::socket::wait_write
-                                   : boost::asio::ip::tcp::socket::wait_read,
-                               std::forward<Handler>(handler));
-            return;
+    // For an idle session, before it reads: what a read would do now, without a read buffer.
+    // `ready` when it would make progress (decrypted bytes wait, or a close or an error that
+    // the read then reports); otherwise the socket said EAGAIN and the session should wait,
+    // after releasing its buffers, with async_wait_idle(). A plain connection always waits.
+    enum class idle_state { ready, wait_read, wait_write };
+    idle_state poll_idle() {
+        if (plain_)
+            return idle_state::wait_read;
+        switch (tls_->peek().state) {
+        case tls::status::want_read:
+            return idle_state::wait_read;
+        case tls::status::want_write:
+            return idle_state::wait_write;
+        default:
+            return idle_state::ready;
         }
-        boost::asio::post(socket_.get_executor(), [h = std::forward<Handler>(handler)]() mutable {
-            h(boost::system::error_code{});
-        });
+    }
+    // Frees what the TLS layer keeps between writes, for a connection about to wait idle.
+    void release_idle_buffers() {
+        if (tls_)
+            tls_->release_write_buffer();
+    }
+    // Handler: void(error_code). Waits for what poll_idle() said; it came after EAGAIN, so the
+    // next arrival wakes the edge-triggered reactor.
+    template <class Handler>
+    void async_wait_idle(idle_state state, Handler&& handler) {
+        socket_.async_wait(state == idle_state::wait_write
+                               ? boost::asio::ip::tcp::socket::wait_write
+                               : boost::asio::ip::tcp::socket::wait_read,
+                           std::forward<Handler>(handler));
     }
 
     std::size_t write_some(const iovec* iov, int count, bool more, boost::system::error_code& ec);

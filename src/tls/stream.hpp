@@ -73,6 +73,12 @@ public:
     SSL* native() const noexcept { return ssl_.get(); }
     // True while a gathered record waits for the socket.
     bool write_pending() const noexcept { return record_size_ > 0; }
+    // Frees the gathering buffer unless a record in it waits for the socket. For a connection
+    // that is about to wait idle: a busy one keeps the buffer from response to response.
+    void release_write_buffer() noexcept {
+        if (record_size_ == 0)
+            record_.reset();
+    }
 
 private:
     io_result classify(int ret, bool in_handshake);
@@ -80,8 +86,8 @@ private:
     io_result write_direct(const unsigned char* data, std::size_t size);
 
     ssl_ptr ssl_;
-    // Allocated while a write is under way and freed when it completes, so idle connections
-    // keep no write buffer.
+    // Allocated by the first write that gathers, kept while the connection is busy, freed by
+    // release_write_buffer() when it goes idle.
     std::unique_ptr<unsigned char[]> record_;
     std::size_t record_size_ = 0;
     unsigned long last_error_ = 0; // the OpenSSL error code behind the last error result
