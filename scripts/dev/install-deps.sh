@@ -11,7 +11,7 @@ zlib1g-dev googletest libgtest-dev"
 test_pkgs="curl python3 shellcheck logrotate systemd debhelper devscripts lintian fakeroot
 dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd
 lighttpd-mod-openssl gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
-procps iproute2 openssl testssl.sh"
+procps iproute2 openssl testssl.sh haproxy"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--tests" ] && pkgs="$build_pkgs $test_pkgs"
