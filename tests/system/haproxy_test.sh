@@ -8,7 +8,9 @@
 #      HAProxy before it stops accepting);
 #   2. kill -9 of bws2's master (bws1 back in service): failures only until HAProxy's checks
 #      mark bws2 down (fall 2 × inter 250 ms here), none after;
-#   3. a rolling reload of both (`bws --reload`, one after the other): 0 failed.
+#   3. a rolling reload of both (`bws --reload`, one after the other): 0 failed;
+#   4. kill -9 of bws2's master again, HAProxy with `option redispatch 1` (what
+#      docs/operations.md recommends): at most the requests in flight on it.
 # Each scenario prints its counts. HAProxy's configuration is the manual's, with the check
 # interval shortened (default-server inter 250ms fall 2 rise 2) and loopback ports.
 #
@@ -279,6 +281,32 @@ echo "      rolling reload: $OK requests served, $FAILED failed"
     bad "rolling reload: $FAILED failed of $((OK + FAILED)) (first at $FIRST s, last at $LAST s)"
 [ "$(srv_state bws1)" = UP ] && [ "$(srv_state bws2)" = UP ] && ok "both UP after the reloads" ||
     bad "both UP after the reloads: bws1 $(srv_state bws1), bws2 $(srv_state bws2)"
+
+# ------------------------------------------------ 4. kill -9 again, HAProxy redispatching
+# The configuration docs/operations.md recommends adds `option redispatch 1`: a request whose
+# connection to a dead server fails is retried on another one, so a crash costs at most the
+# requests that were in flight on it.
+sed -i 's/^    option httpchk GET \/health$/    option httpchk GET \/health\n    option redispatch 1\n    retries 2/' "$T/haproxy.cfg"
+kill -USR1 "$HAPROXY" # soft stop: finishes its connections and exits
+wait "$HAPROXY" 2>/dev/null
+rm -f "$T/haproxy.sock"
+haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy2.log" 2>&1 &
+HAPROXY=$!
+PIDS+=("$HAPROXY")
+for _ in $(seq 1 100); do [ -S "$T/haproxy.sock" ] && break; sleep 0.1; done
+wait_state bws1 UP 10 && wait_state bws2 UP 10 && ok "HAProxy with option redispatch: both UP" ||
+    bad "HAProxy with option redispatch: both UP" "$(cat "$T/haproxy2.log")"
+client
+sleep 1
+kill -KILL "${BWS_PID[2]}"
+wait "${BWS_PID[2]}" 2>/dev/null
+wait_state bws2 DOWN 5 || bad "HAProxy marks bws2 DOWN (redispatch)"
+sleep 1
+client_stop
+echo "      kill -9 of bws2's master, option redispatch 1: $OK requests served, $FAILED failed"
+[ "$FAILED" -le 4 ] && [ "$OK" -gt 0 ] &&
+    ok "kill -9 with option redispatch 1: $FAILED failed (at most the 4 clients' requests in flight)" ||
+    bad "kill -9 with option redispatch 1: $FAILED failed of $((OK + FAILED))"
 
 for n in 1 2; do
     kill -TERM "${BWS_PID[$n]}" 2>/dev/null
