@@ -1,6 +1,6 @@
 // Load-balancer drain (see master_process.hpp). The flag lives in the status view that the
-// master broadcasts to its workers, so a worker started during a drain (a crash respawn)
-// answers 503 from its first status frame on, as the others do.
+// master broadcasts to its workers; a worker started during a drain (a crash respawn) also
+// gets it in its launch context, so it answers 503 from its first request, as the others do.
 #include "app/master_process.hpp"
 #include "sys/notify.hpp"
 
