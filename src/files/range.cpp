@@ -3,6 +3,7 @@
 
 #include "http/header_text.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <random>
 
@@ -31,6 +32,42 @@ bool parse_number(std::string_view s, std::uint64_t& value) {
     return true;
 }
 
+// Merges overlapping and adjacent ranges. A merged range takes the place of its first member in
+// the request; ranges that touch nothing keep their order.
+std::vector<byte_range> coalesce(const std::vector<byte_range>& ranges) {
+    if (ranges.size() < 2)
+        return ranges;
+    std::vector<std::size_t> by_start(ranges.size());
+    for (std::size_t i = 0; i < by_start.size(); ++i)
+        by_start[i] = i;
+    std::sort(by_start.begin(), by_start.end(), [&](std::size_t a, std::size_t b) {
+        return ranges[a].first < ranges[b].first || (ranges[a].first == ranges[b].first && a < b);
+    });
+    struct merged {
+        byte_range range;
+        std::size_t position; // the smallest request index among its members
+    };
+    std::vector<merged> groups;
+    for (std::size_t i : by_start) {
+        const byte_range& r = ranges[i];
+        // last < size <= UINT64_MAX, so last + 1 cannot wrap.
+        if (!groups.empty() && r.first <= groups.back().range.last + 1) {
+            auto& g = groups.back();
+            g.range.last = std::max(g.range.last, r.last);
+            g.position = std::min(g.position, i);
+        } else {
+            groups.push_back({r, i});
+        }
+    }
+    std::sort(groups.begin(), groups.end(),
+              [](const merged& a, const merged& b) { return a.position < b.position; });
+    std::vector<byte_range> out;
+    out.reserve(groups.size());
+    for (const auto& g : groups)
+        out.push_back(g.range);
+    return out;
+}
+
 } // namespace
 
 range_result parse_range(std::string_view header, std::uint64_t size, std::size_t max_ranges) {
@@ -42,7 +79,6 @@ range_result parse_range(std::string_view header, std::uint64_t size, std::size_
         return result;
     std::string_view set = header.substr(6);
 
-    std::uint64_t total = 0;
     bool any_spec = false;
     std::size_t pos = 0;
     while (pos <= set.size()) {
@@ -84,12 +120,7 @@ range_result parse_range(std::string_view header, std::uint64_t size, std::size_
         if (start < end) {
             if (result.ranges.size() == max_ranges)
                 return {};
-            // Ranges adding up to more than the file: overlap used as an amplifier. Checked
-            // before adding, so that the sum cannot wrap around for huge sizes.
-            if (end - start > size - total)
-                return {};
             result.ranges.push_back({start, end - 1});
-            total += end - start;
         }
     }
     if (!any_spec)
@@ -98,6 +129,7 @@ range_result parse_range(std::string_view header, std::uint64_t size, std::size_
         result.outcome = range_outcome::unsatisfiable;
         return result;
     }
+    result.ranges = coalesce(result.ranges);
     result.outcome = range_outcome::satisfiable;
     return result;
 }

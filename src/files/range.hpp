@@ -24,7 +24,9 @@ enum class range_outcome {
 
 struct range_result {
     range_outcome outcome = range_outcome::ignore;
-    std::vector<byte_range> ranges; // in request order, ends clamped to size - 1
+    // In request order (each merged range where its first member was), ends clamped to
+    // size - 1; never overlapping or touching, so they add up to at most the file.
+    std::vector<byte_range> ranges;
 };
 
 // Evaluates a Range header against a representation of `size` bytes:
@@ -32,8 +34,10 @@ struct range_result {
 // - "a-b", "a-", "-n" and comma lists; ends beyond the file are clamped;
 // - ranges starting at or past the end (and "a-b" with b < a) are dropped, as nginx does; when
 //   none is left → unsatisfiable (416), except that an empty file answers 200;
-// - more than `max_ranges` ranges (0 disables ranges), or ranges adding up to more than the file
-//   (overlap used as an amplifier) → ignore.
+// - more than `max_ranges` satisfiable ranges (0 disables ranges) → ignore;
+// - overlapping or adjacent ranges are coalesced (RFC 9110 §14.2, §15.3.7.2), so a 206 is never
+//   larger than the file plus its part headers, however the ranges repeat ("0-99,0-99" is one
+//   range; "0-60,40-99" is "0-99").
 range_result parse_range(std::string_view header, std::uint64_t size, std::size_t max_ranges);
 
 // "bytes a-b/size"

@@ -41,6 +41,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                            "bytes " + std::to_string(range.first) + "-" +
                                std::to_string(range.last) + "/" + std::to_string(file_size));
         }
+        // Coalesced: no two ranges overlap or touch.
+        for (std::size_t i = 0; i < r.ranges.size(); ++i)
+            for (std::size_t j = i + 1; j < r.ranges.size(); ++j)
+                BWS_FUZZ_CHECK(r.ranges[i].last + 1 < r.ranges[j].first ||
+                               r.ranges[j].last + 1 < r.ranges[i].first);
         if (r.ranges.size() > 1) {
             const auto part = bws::files::multipart_part_header("b0undary", "text/plain",
                                                                 r.ranges[1], file_size, false);
