@@ -16,9 +16,7 @@ std::string detailed_health_json(const boost::json::object* master, const worker
     boost::json::object object;
     if (master != nullptr)
         object = *master;
-    const auto* draining = object.if_contains("draining");
-    object["status"] =
-        draining != nullptr && draining->is_bool() && draining->get_bool() ? "draining" : "healthy";
+    object["status"] = worker.draining ? "draining" : "healthy";
     object["version"] = BWS_VERSION;
     if (!object.contains("uptime_seconds"))
         object["uptime_seconds"] = worker.uptime_seconds;

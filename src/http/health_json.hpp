@@ -26,10 +26,11 @@ struct worker_health {
     std::size_t connections = 0;
     std::vector<std::pair<std::string, std::uint64_t>> requests; // site -> requests, exact
     std::map<std::string, std::uint64_t> failures;               // failure_funnel::counts()
+    bool draining = false; // the master drains (its view, or the launch context before it)
 };
 
-// The master's view (`master`, may be null) with status ("healthy", or "draining" when the
-// view's "draining" is true) and version set, uptime and generation
+// The master's view (`master`, may be null) with status ("healthy", or "draining" when
+// `worker.draining`) and version set, uptime and generation
 // filled in when the master did not give them, and this worker's own facts under "served_by"
 // ({"pid","generation","connections","requests":{site:n},"failures":{category:n}}); a newline
 // ends it.

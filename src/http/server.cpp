@@ -379,6 +379,7 @@ response server::health_response(bool detailed) {
         worker.connections = sessions_.size();
         worker.requests = site_counters();
         worker.failures = failure_counts();
+        worker.draining = health_draining_;
         body.bytes = detailed_health_json(master_status_.get(), worker);
     }
     r.body.push_back(std::move(body));
