@@ -66,13 +66,25 @@ TEST(SavedRoot, NotKeptInAnOrdinaryProcess) {
     EXPECT_FALSE(sys::keeps_root()) << "the test runner itself keeps no root";
 }
 
-TEST(SavedRoot, UserKeepsRootOnlyInsideAScope) {
-    if (geteuid() != 0)
-        GTEST_SKIP() << "needs root";
+// Root, the user "nobody" and a root-only key file, for the tests that change credentials.
+class SavedRootAsRoot : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0)
+            GTEST_SKIP() << "needs root";
+        std::string error;
+        ASSERT_TRUE(sys::lookup_user("nobody", nobody, error)) << error;
+        key = root_only_file();
+    }
+    void TearDown() override {
+        if (!key.empty())
+            unlink(key.c_str());
+    }
     sys::user_ids nobody;
-    std::string error;
-    ASSERT_TRUE(sys::lookup_user("nobody", nobody, error)) << error;
-    const auto key = root_only_file();
+    std::string key;
+};
+
+TEST_F(SavedRootAsRoot, UserKeepsRootOnlyInsideAScope) {
     const int code = in_child([&] {
         std::string why;
         if (!sys::become_user_keeping_root(nobody, why))
@@ -91,17 +103,10 @@ TEST(SavedRoot, UserKeepsRootOnlyInsideAScope) {
             return 5; // the scope gave root back
         return 0;
     });
-    unlink(key.c_str());
     EXPECT_EQ(code, 0) << "step that failed: see the return values in the test";
 }
 
-TEST(SavedRoot, WorkersOfAKeepingMasterCannotRegainRoot) {
-    if (geteuid() != 0)
-        GTEST_SKIP() << "needs root";
-    sys::user_ids nobody;
-    std::string error;
-    ASSERT_TRUE(sys::lookup_user("nobody", nobody, error)) << error;
-    const auto key = root_only_file();
+TEST_F(SavedRootAsRoot, WorkersOfAKeepingMasterCannotRegainRoot) {
     const int code = in_child([&] {
         std::string why;
         if (!sys::become_user_keeping_root(nobody, why))
@@ -120,7 +125,6 @@ TEST(SavedRoot, WorkersOfAKeepingMasterCannotRegainRoot) {
             return 5;
         return 0;
     });
-    unlink(key.c_str());
     EXPECT_EQ(code, 0) << "step that failed: see the return values in the test";
 }
 
