@@ -48,14 +48,17 @@ Options:
   -s, --signal ACTION      send ACTION to the running master (found through the PID file):
                            reload (wait for the new generation), stop (graceful),
                            quit (fast), reopen (log files), drain (/health
-                           answers 503 "draining" until the next reload)
+                           answers 503 "draining" until the next reload),
+                           upgrade (re-execute the binary at the same path, e.g.
+                           after a package upgrade, without dropping a request;
+                           waits and prints the outcome)
       --reload             same as -s reload
   -v, --verbose            log at debug level
   -V, --version            print the version and exit
   -h, --help               print this help and exit
 
 Signals to the master: HUP reload, TERM graceful stop (after [server] drain_delay), INT/QUIT
-fast stop, USR1 reopen logs, WINCH drain.
+fast stop, USR1 reopen logs, WINCH drain, USR2 binary upgrade.
 TLS ([sites.ssl]): certificates and keys are read by the master at start and on every reload.
 Not supported yet: automatic certificates (ACME), reverse proxying ([sites.proxy]) and the
 other keys the loader names as such; a configuration that uses them is rejected.
@@ -207,7 +210,8 @@ int run(int argc, char** argv) {
             opts.verbose = true;
         } else if (arg == "-s" || arg == "--signal") {
             if (!value(opts.signal))
-                return usage_error(std::string(arg) + " needs reload, stop, quit, reopen or drain");
+                return usage_error(std::string(arg) +
+                                   " needs reload, stop, quit, reopen, drain or upgrade");
         } else if (arg == "--reload") {
             opts.signal = "reload";
         } else if (!arg.empty() && arg[0] == '-') {
@@ -245,9 +249,9 @@ int run(int argc, char** argv) {
     if (opts.signal) {
         const auto& action = *opts.signal;
         if (action != "reload" && action != "stop" && action != "quit" && action != "reopen" &&
-            action != "drain")
+            action != "drain" && action != "upgrade")
             return usage_error("unknown signal action '" + action +
-                               "' (reload, stop, quit, reopen, drain)");
+                               "' (reload, stop, quit, reopen, drain, upgrade)");
         if (!serve.pid_file.empty())
             return send_action(action, serve);
         // The PID file comes from the environment or the configuration, as for serving.

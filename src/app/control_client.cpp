@@ -61,6 +61,32 @@ int wait_reload(pid_t pid, const std::filesystem::path& pid_file) {
     return fail("no reload result from bws (pid " + std::to_string(pid) + ") after 60 s");
 }
 
+int wait_upgrade(pid_t pid, const std::filesystem::path& pid_file) {
+    auto state_path = reload_state_path(pid_file);
+    auto before = read_reload_state(state_path);
+    std::uint64_t target = before && before->pid == pid ? before->upgrade_count + 1 : 1;
+    if (::kill(pid, SIGUSR2) != 0) {
+        return fail("cannot signal bws (pid " + std::to_string(pid) + "): " + std::strerror(errno));
+    }
+    // The same process answers, as its old or its new image: the PID does not change.
+    auto deadline = std::chrono::steady_clock::now() + reload_wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(poll_interval);
+        auto now = read_reload_state(state_path);
+        if (now && now->pid == pid && now->upgrade_count >= target) {
+            if (now->upgrade_ok) {
+                std::printf("bws: upgrade ok: %s\n", now->upgrade_message.c_str());
+                return 0;
+            }
+            return fail("upgrade failed: " + now->upgrade_message);
+        }
+        if (::kill(pid, 0) != 0 && errno == ESRCH) {
+            return fail("bws (pid " + std::to_string(pid) + ") exited during the upgrade");
+        }
+    }
+    return fail("no upgrade result from bws (pid " + std::to_string(pid) + ") after 60 s");
+}
+
 int wait_gone(pid_t pid, int lock_fd, std::chrono::seconds limit) {
     // The master holds the PID file lock until it exits (a zombie holds nothing), so the lock
     // becoming free is the exit, whoever is its parent.
@@ -89,9 +115,12 @@ int signal_master(const std::string& action, const std::filesystem::path& pid_fi
         signal_number = SIGUSR1;
     } else if (action == "drain") {
         signal_number = SIGWINCH;
+    } else if (action == "upgrade") {
+        signal_number = SIGUSR2;
     } else {
         std::fprintf(stderr,
-                     "bws: unknown signal \"%s\" (use reload, stop, quit, reopen or drain)\n",
+                     "bws: unknown signal \"%s\" (use reload, stop, quit, reopen, drain or "
+                     "upgrade)\n",
                      action.c_str());
         return 2;
     }
@@ -116,6 +145,8 @@ int signal_master(const std::string& action, const std::filesystem::path& pid_fi
     int code = 0;
     if (signal_number == SIGHUP) {
         code = wait_reload(pid, pid_file);
+    } else if (signal_number == SIGUSR2) {
+        code = wait_upgrade(pid, pid_file);
     } else if (::kill(pid, signal_number) != 0) {
         code = fail("cannot signal bws (pid " + std::to_string(pid) + "): " + std::strerror(errno));
     } else if (signal_number == SIGTERM) {

@@ -17,6 +17,17 @@ void listener_table::adopt_activated(const config::listen_address& address, int 
     entries_[address] = entry{fd, true};
 }
 
+void listener_table::adopt_inherited(const config::listen_address& address, int fd) {
+    entries_[address] = entry{fd, false};
+}
+
+std::vector<int> listener_table::fds() const {
+    std::vector<int> out;
+    for (const auto& [address, e] : entries_)
+        out.push_back(e.fd);
+    return out;
+}
+
 std::optional<std::vector<inherited_listener>>
 listener_table::prepare(const std::vector<config::listen_address>& wanted, int backlog,
                         std::string& error) {

@@ -27,6 +27,11 @@ public:
 
     // Sockets from socket activation; kept until exit whatever the configuration says.
     void adopt_activated(const config::listen_address& address, int fd);
+    // A socket the previous image of this process opened (binary upgrade): owned like one
+    // this process opened.
+    void adopt_inherited(const config::listen_address& address, int fd);
+    // Every socket held, for a binary upgrade to hand over.
+    std::vector<int> fds() const;
 
     // The sockets for `wanted`: existing ones reused, missing ones opened. On failure nothing
     // newly opened is kept and the reason names the address.

@@ -8,6 +8,7 @@
 #include "app/master_process.hpp"
 #include "app/privileges.hpp"
 #include "app/proctitle.hpp"
+#include "app/reexec.hpp"
 #include "app/reload_state.hpp"
 #include "config/diff.hpp"
 #include "config/load.hpp"
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -98,16 +100,30 @@ int master::run(std::optional<worker_launch>& child) {
 bool master::start(std::string& error) {
     std::signal(SIGPIPE, SIG_IGN);
     // First: from here on a SIGHUP or SIGTERM is queued for the loop instead of killing us.
-    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGWINCH, SIGCHLD}) {
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD}) {
         signals_.add(sig);
     }
-    if (!options_.pid_file.empty()) {
+    // After an upgrade the previous image blocked these across execve: what arrived meanwhile
+    // is delivered to the handlers now.
+    reexec::unblock_handled_signals();
+    const auto& initial = *options_.config;
+    if (const char* text = std::getenv(upgrade_env)) {
+        std::string why;
+        handover_ = decode_handover(text, why);
+        ::unsetenv(upgrade_env);
+        if (!handover_) {
+            error = "cannot take over from the previous binary: " + why;
+            return false;
+        }
+        if (!adopt_handover(*handover_, error)) {
+            return false;
+        }
+    } else if (!options_.pid_file.empty()) {
         pid_file_ = pid_file::acquire(options_.pid_file, error);
         if (!pid_file_) {
             return false;
         }
     }
-    const auto& initial = *options_.config;
     for (auto& s : sys::take_activated_sockets(initial.listeners)) {
         listeners_.adopt_activated(s.address, s.fd);
     }
@@ -120,8 +136,10 @@ bool master::start(std::string& error) {
         return false;
     }
     hand_log_files_to_workers(log_files(initial), *identity);
-    reloads_.start(generation_setup{
-        options_.config, std::move(*identity), std::move(*listeners), worker_count(initial), {}});
+    reloads_.start(generation_setup{options_.config, std::move(*identity), std::move(*listeners),
+                                    worker_count(initial), {}},
+                   handover_ ? handover_->generation + 1 : 1,
+                   handover_ ? handover_->reload_count : 0);
 
     watchdog_ = sys::watchdog_interval();
     health_.emplace(worker_health::timing_for(watchdog_));
@@ -209,6 +227,9 @@ void master::on_signal(int signal_number) {
     case SIGWINCH:
         start_drain("SIGWINCH");
         break;
+    case SIGUSR2:
+        start_upgrade();
+        break;
     case SIGINT:
     case SIGQUIT:
         spdlog::info("{}: fast stop", signal_number == SIGINT ? "SIGINT" : "SIGQUIT");
@@ -229,6 +250,9 @@ void master::on_serving() {
     std::string error;
     if (pid_file_ && !pid_file_->write(getpid(), error)) {
         spdlog::error("{}", error);
+    }
+    if (handover_) {
+        finish_upgrade();
     }
     status_.write_state(reloads_, false);
     auto line = status_line(status_.view(supervisor_.workers(), reloads_));
@@ -379,9 +403,11 @@ void master::check_stopped() {
 } // namespace detail
 
 int run_master(const master_options& options) {
+    reexec::remember_command_line(options.argc, options.argv);
     proctitle_init(options.argc, options.argv);
     daemon_report report;
-    if (options.daemonize) {
+    // A re-executed master (binary upgrade) is daemonized already: same PID, same session.
+    if (options.daemonize && std::getenv(upgrade_env) == nullptr) {
         if (auto code = daemonize(report)) {
             return *code;
         }

@@ -10,6 +10,7 @@
 #include "app/pidfile.hpp"
 #include "app/reload_machine.hpp"
 #include "app/supervisor.hpp"
+#include "app/upgrade_handover.hpp"
 #include "app/worker_health.hpp"
 #include "log/rotation.hpp"
 
@@ -92,6 +93,18 @@ private:
     // SIGTERM: a graceful stop, after the drain delay when one is configured.
     void request_graceful_stop();
 
+    // Zero-downtime binary upgrade (master_upgrade.cpp). SIGUSR2 (`bws -s upgrade`): the new
+    // binary at the same path is checked (`--config-check`), then this process re-executes it
+    // keeping its PID, PID file lock, listening sockets and workers; the new image starts its
+    // generation and drains the old workers once it serves. A binary that fails the check, or
+    // an execve that fails, leaves this image serving and says why.
+    void start_upgrade();
+    void fail_upgrade(const std::string& why);
+    // In the new image, from start(): takes the PID file, sockets and workers over.
+    bool adopt_handover(const upgrade_handover& handover, std::string& error);
+    // In the new image, once its own workers serve: the old ones drain, the outcome is logged.
+    void finish_upgrade();
+
     void start_tick();
     void on_tick();
     void start_watchdog();
@@ -127,6 +140,7 @@ private:
 
     phase phase_ = phase::starting;
     bool stopping_announced_ = false;
+    std::optional<upgrade_handover> handover_; // set while this image takes over from the last
     bool stop_after_drain_ = false; // a graceful stop waits for the drain delay (stop_timer_)
     int exit_code_ = 0;
     std::optional<std::chrono::microseconds> watchdog_;

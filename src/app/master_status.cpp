@@ -62,6 +62,9 @@ void master_status::write_state(const reload_machine& reloads, bool reloading) c
     state.reloading = reloading;
     state.last_ok = reloads.last_reload().ok;
     state.message = reloads.last_reload().message;
+    state.upgrade_count = upgrade_.count;
+    state.upgrade_ok = upgrade_.ok;
+    state.upgrade_message = upgrade_.message;
     std::string error;
     if (!write_reload_state(state_file_, state, error)) {
         spdlog::error("{}", error);

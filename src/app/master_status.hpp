@@ -31,11 +31,21 @@ public:
 
     // Draining: /health answers 503 in every worker (they learn it from the broadcast view).
     void set_draining(bool draining) { draining_ = draining; }
+
+    // The outcome of the last binary upgrade, for the state file (`bws -s upgrade` waits on it).
+    struct upgrade_outcome {
+        std::uint64_t count = 0; // finished upgrades, carried across the re-executions
+        bool ok = true;
+        std::string message;
+    };
+    void set_upgrade(upgrade_outcome outcome) { upgrade_ = std::move(outcome); }
+    const upgrade_outcome& upgrade() const { return upgrade_; }
     bool draining() const { return draining_; }
 
 private:
     std::filesystem::path state_file_;
     bool draining_ = false;
+    upgrade_outcome upgrade_;
     std::map<std::string, std::uint64_t> retired_counters_;
     clock::time_point started_ = clock::now();
 };

@@ -67,7 +67,9 @@ void master::on_exit(const worker_record& worker, int status) {
     if (reloads_.on_worker_exit(worker, what)) {
         return;
     }
-    if (phase_ == phase::starting && !worker.exit_expected) {
+    // A worker of the previous binary (upgrade) leaving while this one starts is not a failure.
+    if (phase_ == phase::starting && !worker.exit_expected &&
+        worker.generation == reloads_.generation()) {
         fail_startup("worker " + std::to_string(worker.pid) + " " + what + " during startup");
         return;
     }

@@ -69,6 +69,20 @@ std::optional<pid_file> pid_file::acquire(const std::filesystem::path& path, std
     return std::nullopt;
 }
 
+std::optional<pid_file> pid_file::adopt(const std::filesystem::path& path, int fd,
+                                        std::string& error) {
+    struct stat by_fd {};
+    struct stat by_path {};
+    if (::fstat(fd, &by_fd) != 0 || ::stat(path.c_str(), &by_path) != 0 ||
+        by_fd.st_dev != by_path.st_dev || by_fd.st_ino != by_path.st_ino) {
+        error = "the PID file descriptor handed over is not " + path.string();
+        ::close(fd);
+        return std::nullopt;
+    }
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return pid_file(path, fd);
+}
+
 pid_file::pid_file(pid_file&& other) noexcept
     : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
 

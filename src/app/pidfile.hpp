@@ -16,6 +16,10 @@ public:
     // holds the lock ("another bws (pid N) is running with PID file X"). A stale file (nobody
     // holds the lock) is taken over and emptied at once, so a reader never sees the dead pid.
     static std::optional<pid_file> acquire(const std::filesystem::path& path, std::string& error);
+    // The PID file a previous image of this process locked and left open across execve (a
+    // binary upgrade): `fd` must be the file at `path`. The lock was never released.
+    static std::optional<pid_file> adopt(const std::filesystem::path& path, int fd,
+                                         std::string& error);
 
     pid_file(pid_file&& other) noexcept;
     pid_file& operator=(pid_file&& other) noexcept;

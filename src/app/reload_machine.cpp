@@ -25,9 +25,11 @@ reload_machine::reload_machine(asio::io_context& ioc, worker_control& workers,
                                reload_events& events, timing t)
     : ioc_(ioc), workers_(workers), events_(events), timing_(t), reload_timer_(ioc) {}
 
-void reload_machine::start(generation_setup initial) {
+void reload_machine::start(generation_setup initial, unsigned generation,
+                           std::uint64_t reload_count) {
     current_ = std::move(initial);
-    generation_ = 1;
+    generation_ = generation;
+    reload_count_ = reload_count;
 }
 
 void reload_machine::open() {

@@ -72,8 +72,12 @@ public:
     reload_machine(const reload_machine&) = delete;
     reload_machine& operator=(const reload_machine&) = delete;
 
-    // Generation 1, started by the master itself.
-    void start(generation_setup initial);
+    // The first generation, started by the master itself: 1, or the one after the previous
+    // binary's after an upgrade (which also carries its reload count on).
+    void start(generation_setup initial, unsigned generation = 1, std::uint64_t reload_count = 0);
+    // Drains every worker not of the current generation (the previous binary's, after an
+    // upgrade), with the shutdown_timeout kill of a reload.
+    void retire_older_generations() { drain_old(generation_); }
     // Startup is over: reloads run from now on (a request queued during startup now).
     void open();
     // Stopping: a pending generation is forgotten (the stop handles its workers) and nothing

@@ -17,13 +17,20 @@ std::filesystem::path reload_state_path(const std::filesystem::path& pid_file) {
 }
 
 std::string format_reload_state(const reload_state& state) {
-    std::string message = state.message;
-    std::replace(message.begin(), message.end(), '\n', ' ');
+    auto one_line = [](std::string text) {
+        std::replace(text.begin(), text.end(), '\n', ' ');
+        return text;
+    };
     const char* last = state.reload_count == 0 ? "none" : (state.last_ok ? "ok" : "failed");
+    const char* last_upgrade =
+        state.upgrade_count == 0 ? "none" : (state.upgrade_ok ? "ok" : "failed");
     return "pid=" + std::to_string(state.pid) + "\ngeneration=" + std::to_string(state.generation) +
            "\nreload_count=" + std::to_string(state.reload_count) +
            "\nreloading=" + (state.reloading ? "1" : "0") + "\nlast_reload=" + last +
-           "\nmessage=" + message + "\n";
+           "\nmessage=" + one_line(state.message) +
+           "\nupgrade_count=" + std::to_string(state.upgrade_count) +
+           "\nlast_upgrade=" + last_upgrade +
+           "\nupgrade_message=" + one_line(state.upgrade_message) + "\n";
 }
 
 std::optional<reload_state> parse_reload_state(const std::string& text) {
@@ -52,6 +59,12 @@ std::optional<reload_state> parse_reload_state(const std::string& text) {
                 state.last_ok = value != "failed"; // "ok", or "none" before the first reload
             } else if (key == "message") {
                 state.message = value;
+            } else if (key == "upgrade_count") {
+                state.upgrade_count = std::stoull(value);
+            } else if (key == "last_upgrade") {
+                state.upgrade_ok = value != "failed";
+            } else if (key == "upgrade_message") {
+                state.upgrade_message = value;
             }
         }
     } catch (const std::exception&) {

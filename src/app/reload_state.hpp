@@ -19,12 +19,16 @@ struct reload_state {
     bool reloading = false;         // a reload is in progress
     bool last_ok = true;
     std::string message; // one line: why the last reload failed, or a summary when it worked
+    // Binary upgrades (`bws -s upgrade`), counted across the re-executions like reloads.
+    std::uint64_t upgrade_count = 0; // finished upgrades, ok or failed
+    bool upgrade_ok = true;
+    std::string upgrade_message; // one line: the outcome of the last upgrade
 };
 
 std::filesystem::path reload_state_path(const std::filesystem::path& pid_file);
 
 // Text form: "key=value" lines (pid, generation, reload_count, reloading, last_reload,
-// message). Unknown keys are ignored so the format can grow.
+// message, upgrade_count, last_upgrade, upgrade_message). Unknown keys are ignored so the format can grow.
 std::string format_reload_state(const reload_state& state);
 std::optional<reload_state> parse_reload_state(const std::string& text);
 

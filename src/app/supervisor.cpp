@@ -4,6 +4,7 @@
 #include "app/proctitle.hpp"
 
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -119,6 +120,24 @@ worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
     workers_.push_back(std::move(record));
     start_read(pid);
     return &workers_.back();
+}
+
+worker_record& supervisor::adopt(pid_t pid, int channel_fd, unsigned generation, unsigned index,
+                                 bool draining) {
+    ::fcntl(channel_fd, F_SETFD, FD_CLOEXEC);
+    worker_record record;
+    record.pid = pid;
+    record.generation = generation;
+    record.index = index;
+    record.state = draining ? worker_state::draining : worker_state::ready;
+    record.exit_expected = draining;
+    record.spawned = clock::now();
+    record.last_heartbeat = record.spawned;
+    record.channel = std::make_unique<asio::posix::stream_descriptor>(ioc_, channel_fd);
+    record.channel->non_blocking(true);
+    workers_.push_back(std::move(record));
+    start_read(pid);
+    return workers_.back();
 }
 
 void supervisor::start_read(pid_t pid) {

@@ -80,6 +80,10 @@ public:
     // Forks a worker. In the master, returns its record, or null with `error` set. In the
     // child, never returns: throws become_worker.
     worker_record* spawn(worker_launch launch, std::string& error);
+    // A worker of the previous image of this process (binary upgrade): still our child, its
+    // control channel `channel_fd` left open across execve. Returns its record.
+    worker_record& adopt(pid_t pid, int channel_fd, unsigned generation, unsigned index,
+                         bool draining);
 
     // Best effort: a message to a worker whose channel is full or closed is dropped (the
     // worker is then either exiting or stuck, and the heartbeat check handles the latter).

@@ -146,9 +146,9 @@ std::optional<uid_t> uid_of(pid_t pid) {
 }
 
 bws_process::bws_process(const temp_dir& dir, const fs::path& config, std::vector<std::string> env,
-                         const std::vector<std::string>& extra_args)
+                         const std::vector<std::string>& extra_args, const fs::path& binary)
     : notify_(dir.path()), log_path_(dir / "bws.out") {
-    std::vector<std::string> argv{BWS_BINARY, "-c", config.string()};
+    std::vector<std::string> argv{binary.string(), "-c", config.string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     env.push_back("NOTIFY_SOCKET=" + notify_.path());
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);

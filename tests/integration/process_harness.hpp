@@ -96,8 +96,10 @@ std::optional<uid_t> uid_of(pid_t pid);
 // workers) if the test ends early.
 class bws_process {
 public:
+    // `binary`: another copy of bws to run (the upgrade tests replace it while it runs).
     bws_process(const temp_dir& dir, const fs::path& config, std::vector<std::string> env = {},
-                const std::vector<std::string>& extra_args = {});
+                const std::vector<std::string>& extra_args = {},
+                const fs::path& binary = BWS_BINARY);
     ~bws_process();
     bws_process(const bws_process&) = delete;
     bws_process& operator=(const bws_process&) = delete;

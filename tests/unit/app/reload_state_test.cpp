@@ -29,6 +29,23 @@ TEST(ReloadState, RoundTrip) {
     EXPECT_TRUE(parsed->reloading);
     EXPECT_FALSE(parsed->last_ok);
     EXPECT_EQ(parsed->message, "invalid configuration: a.toml:1:2: bad second line");
+    EXPECT_EQ(parsed->upgrade_count, 0u);
+    EXPECT_TRUE(parsed->upgrade_ok);
+}
+
+TEST(ReloadState, UpgradeOutcome) {
+    reload_state s;
+    s.pid = 12;
+    s.upgrade_count = 2;
+    s.upgrade_ok = false;
+    s.upgrade_message = "the new binary failed its check:\nexit 127";
+    auto text = format_reload_state(s);
+    EXPECT_NE(text.find("last_upgrade=failed\n"), std::string::npos) << text;
+    auto parsed = parse_reload_state(text);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->upgrade_count, 2u);
+    EXPECT_FALSE(parsed->upgrade_ok);
+    EXPECT_EQ(parsed->upgrade_message, "the new binary failed its check: exit 127");
 }
 
 TEST(ReloadState, RejectsGarbage) {
