@@ -94,7 +94,7 @@ deb=$(ls "$DEBS"/bws_*.deb 2>/dev/null | head -1)
 ns_log "testing $(basename "$deb")"
 
 # An "upgrade" of the same build: the package repacked with a higher version, so that the
-# maintainer scripts' upgrade path (conffiles kept, service restarted) runs for real.
+# maintainer scripts' upgrade path (conffiles kept, the running bws re-executed) runs for real.
 deb_version=$(dpkg-deb -f "$deb" Version)
 up_version="$deb_version+upgradetest1"
 up_dir=$NS_WORK/upgrade
@@ -214,13 +214,53 @@ if grep -q '"SYSLOG_IDENTIFIER":"bws"' <<<"$out"; then ok "journalctl -u bws sho
     fail "journalctl -u bws shows bws's own logs" "$(tail -5 <<<"$out")"; fi
 
 # ----------------------------------------------------------------------------- upgrade
+# Under load: a keep-alive client (curl's URL globbing reuses one connection for a batch of
+# requests) and a new-connection client loop run across the upgrade and count failures. The
+# postinst asks the running master to re-execute the new binary: same MainPID, no failure.
 conf_before=$(ct md5sum /etc/bws/config.toml)
 PID_BEFORE=$(main_pid)
+# No procps in the container: children by their PPid line.
+children_of() { ct sh -c "for s in /proc/[0-9]*/status; do
+        [ \"\$(awk '/^PPid:/ { print \$2 }' \$s 2>/dev/null)\" = $1 ] && basename \$(dirname \$s)
+    done" | sort | tr '\n' ' '; }
+workers_before=$(children_of "$PID_BEFORE")
+KA_LOG=/var/tmp/keepalive-loop.log
+CLOSE_LOG=/var/tmp/close-loop.log
+ct rm -f /var/tmp/upgrade-loop.stop
+CT_TIMEOUT=240 ct sh -c "while [ ! -e /var/tmp/upgrade-loop.stop ]; do
+        curl -sS -o /dev/null --max-time 20 -w '%{http_code} %{num_connects}\\n' '$URL/?ka=[1-200]'
+    done > $KA_LOG 2>&1" &
+KA_PID=$!
+CT_TIMEOUT=240 ct sh -c "while [ ! -e /var/tmp/upgrade-loop.stop ]; do
+        if curl -fsS -o /dev/null --max-time 5 $URL/; then echo ok; else echo FAIL; fi
+    done > $CLOSE_LOG 2>&1" &
+CLOSE_PID=$!
+ka_count() { ct grep -c "^200 " "$KA_LOG" 2>/dev/null; }
+close_count() { ct grep -c '^ok$' "$CLOSE_LOG" 2>/dev/null; }
+wait_for '[ "$(ka_count)" -ge 200 ] && [ "$(close_count)" -ge 20 ]' 20 ||
+    fail "the client loops run (keep-alive: $(ka_count), close: $(close_count))"
 if out=$(CT_TIMEOUT=180 ct env DEBIAN_FRONTEND=noninteractive apt-get \
     -o DPkg::Lock::Timeout=120 install -y /var/tmp/debs/upgrade/bws-upgrade.deb 2>&1); then
     ok "apt install of a newer version (upgrade)"
 else
     fail "apt install of a newer version (upgrade)" "$(tail -20 <<<"$out")"
+fi
+if grep -q 'bws: upgrade ok' <<<"$out"; then ok "the package's output says the running bws was upgraded"; else
+    fail "the package's output says the running bws was upgraded" "$(tail -20 <<<"$out")"; fi
+before_ka=$(ka_count)
+before_close=$(close_count)
+wait_for "[ \"\$(ka_count)\" -ge $((before_ka + 200)) ] && [ \"\$(close_count)\" -ge $((before_close + 20)) ]" 20
+ct touch /var/tmp/upgrade-loop.stop
+wait "$KA_PID" "$CLOSE_PID"
+n_ka=$(ka_count)
+n_ka_fail=$(ct grep -vc '^200 ' "$KA_LOG" 2>/dev/null)
+n_close=$(close_count)
+n_close_fail=$(ct grep -c '^FAIL$' "$CLOSE_LOG" 2>/dev/null)
+if [ "${n_ka_fail:-1}" = 0 ] && [ "${n_close_fail:-1}" = 0 ] && [ "${n_ka:-0}" -ge 400 ]; then
+    ok "requests across the upgrade: $n_ka keep-alive and $n_close new-connection, none failed"
+else
+    fail "requests across the upgrade: $n_ka keep-alive ok, $n_ka_fail failed; $n_close close ok, $n_close_fail failed" \
+        "$(ct grep -v '^200 ' "$KA_LOG" | head -5; ct grep -v '^ok$' "$CLOSE_LOG" | head -5)"
 fi
 check_eq "the new version is installed" "$up_version" "$(ct dpkg-query -W -f '${Version}' bws)"
 check_eq "the changed /etc/bws/config.toml is kept" "$conf_before" "$(ct md5sum /etc/bws/config.toml)"
@@ -229,11 +269,26 @@ if wait_for '[ "$(ct systemctl is-active bws)" = active ]' 30 && wait_for health
 else
     fail "bws is active and healthy after the upgrade" "$(ct systemctl status bws --no-pager 2>&1 | tail -5)"
 fi
-if [ "$(main_pid)" != "$PID_BEFORE" ]; then ok "the upgrade restarted bws (new MainPID)"; else
-    fail "the upgrade restarted bws (MainPID $PID_BEFORE unchanged)"; fi
+check_eq "the upgrade kept bws running: same MainPID" "$PID_BEFORE" "$(main_pid)"
+# The master runs the new file: an image of the replaced one would show "(deleted)".
+exe=$(ct readlink "/proc/$(main_pid)/exe")
+check_eq "the master runs the installed /usr/bin/bws" /usr/bin/bws "$exe"
+workers_after=$(children_of "$(main_pid)")
+if [ -n "$workers_after" ] && [ "$workers_after" != "$workers_before" ]; then
+    ok "new workers serve after the upgrade"
+else
+    fail "new workers serve after the upgrade (before: $workers_before, after: $workers_after)"
+fi
+out=$(ct journalctl -u bws -o cat --no-pager 2>&1)
+if grep -q 'upgraded from bws' <<<"$out"; then ok "the journal records the upgrade"; else
+    fail "the journal records the upgrade" "$(tail -5 <<<"$out")"; fi
 out=$(ct curl -fsS --max-time 5 -H 'Host: second.test' "$URL/" 2>&1)
 if grep -q 'second site' <<<"$out"; then ok "the site added before the upgrade is still served"; else
     fail "the site added before the upgrade is still served" "$out"; fi
+# The hard path stays: systemctl restart gives a new MainPID.
+check "systemctl restart bws" ct systemctl restart bws
+if wait_for healthy 10 && [ "$(main_pid)" != "$PID_BEFORE" ]; then ok "restart: a new MainPID, healthy"; else
+    fail "restart: a new MainPID, healthy (MainPID $(main_pid))"; fi
 
 # ----------------------------------------------------------------------------- remove
 if out=$(CT_TIMEOUT=120 ct apt-get -o DPkg::Lock::Timeout=120 remove -y bws 2>&1); then

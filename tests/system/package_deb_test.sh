@@ -175,10 +175,22 @@ socket_enable_guarded() {
          END { exit !(seen && !bad) }' "$pi"
 }
 check "postinst enables bws.socket only if an admin had enabled it" socket_enable_guarded
-check "postinst starts (or restarts after upgrade) bws.service through deb-systemd-invoke" \
-    grep -q "deb-systemd-invoke \$_dh_action .*'bws.service'" "$pi"
-check "maintainer scripts never call systemctl directly" \
-    sh -c "! grep -h '^[^#]*systemctl ' '$work'/ctrl/postinst '$work'/ctrl/postrm '$work'/ctrl/prerm '$work'/ctrl/preinst 2>/dev/null | grep -v 'systemctl --system daemon-reload' | grep -q ."
+check "postinst starts bws.service through deb-systemd-invoke" \
+    grep -q "deb-systemd-invoke start .*'bws.service'" "$pi"
+check "postinst never restarts bws.service (an upgrade re-executes the binary instead)" \
+    sh -c "! grep -q \"deb-systemd-invoke .*restart.*'bws.service'\\|_dh_action .*'bws.service'\" '$pi'"
+check "postinst runs bws -s upgrade on upgrade when bws is active" \
+    sh -c "grep -q '/usr/bin/bws -s upgrade --pid-file' '$pi' && grep -q 'systemctl is-active --quiet bws.service' '$pi'"
+# The stop of bws.service sits in an `if` that holds only for "remove" (no stop on upgrade).
+stop_only_on_remove() {
+    awk '/^[[:space:]]*if / { cond = $0 }
+         /deb-systemd-invoke stop .*bws\.service/ { seen = 1; if (cond !~ /"\$1" = "?remove"?/) bad = 1 }
+         END { exit !(seen && !bad) }' "$work/ctrl/prerm"
+}
+check "prerm stops bws.service only on remove, never on upgrade" stop_only_on_remove
+# Queries (is-active) are fine; actions go through deb-systemd-invoke.
+check "maintainer scripts never call systemctl directly for an action" \
+    sh -c "! grep -h '^[^#]*systemctl ' '$work'/ctrl/postinst '$work'/ctrl/postrm '$work'/ctrl/prerm '$work'/ctrl/preinst 2>/dev/null | grep -v 'systemctl --system daemon-reload\\|systemctl is-active --quiet' | grep -q ."
 check "prerm stops bws.service on remove" grep -q "deb-systemd-invoke stop .*'bws.service'" "$work/ctrl/prerm"
 check "postrm purge removes /var/log/bws, /var/lib/bws, /run/bws" \
     grep -q 'rm -rf /var/log/bws /var/lib/bws /run/bws' "$work/ctrl/postrm"

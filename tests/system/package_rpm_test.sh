@@ -161,8 +161,10 @@ check "%post presets bws.service and bws-health-check.timer" \
     in_scriptlet postinstall 'preset bws.service bws-health-check.timer'
 check "%preun disables and stops the units on erase" \
     in_scriptlet preuninstall 'disable --now bws.service bws-health-check.timer bws.socket'
-check "%postun restarts bws.service after an upgrade" \
-    in_scriptlet postuninstall 'try-restart bws.service bws-health-check.timer'
+check "%postun restarts the health-check timer after an upgrade, not bws.service" \
+    sh -c "awk '/^[a-z]+ scriptlet/ { cur = \$1 } cur == \"postuninstall\" && /try-restart/ { if (/bws\\.service/) bad = 1; if (/bws-health-check\\.timer/) seen = 1 } END { exit !(seen && !bad) }' '$work/scripts'"
+check "%posttrans re-executes the running bws (bws -s upgrade)" \
+    in_scriptlet posttrans '/usr/bin/bws -s upgrade --pid-file'
 
 # --- install into a scratch root -------------------------------------------------------------
 root="$work/root"
