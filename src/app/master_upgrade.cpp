@@ -60,6 +60,7 @@ void master::start_upgrade() {
     h.generation = reloads_.generation();
     h.reload_count = reloads_.reload_count();
     h.upgrade_count = status_.upgrade().count;
+    h.draining = status_.draining();
     std::vector<int> keep;
     if (pid_file_) {
         h.pid_file_fd = pid_file_->fd();
@@ -86,6 +87,11 @@ void master::start_upgrade() {
 
 void master::fail_upgrade(const std::string& why) {
     spdlog::error("upgrade failed: {}; the running binary keeps serving", why);
+    if (handover_) {
+        // This image is itself finishing an upgrade: the outcome the state file will carry
+        // is that one (a client waits for it), not this refusal.
+        return;
+    }
     auto outcome = status_.upgrade();
     status_.set_upgrade({outcome.count + 1, false, why});
     status_.write_state(reloads_, reloads_.queued());
@@ -129,6 +135,9 @@ bool master::adopt_handover(const upgrade_handover& h, std::string& error) {
         supervisor_.adopt(w.pid, w.channel_fd, w.generation, w.index, w.draining);
     }
     status_.set_upgrade({h.upgrade_count, true, {}});
+    // A drain is ended by a reload, not by an upgrade: a drained instance stays out of its
+    // load balancer, and the new workers answer 503 on /health from their first request.
+    status_.set_draining(h.draining);
     spdlog::info("bws {} taking over from bws {} (generation {}, {} worker{})", BWS_VERSION,
                  h.from_version, h.generation, h.workers.size(), h.workers.size() == 1 ? "" : "s");
     // A worker that exited between the handover and our SIGCHLD handler is a zombie by now.

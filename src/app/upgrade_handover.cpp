@@ -1,4 +1,4 @@
-// The handover line: "v1 from=0.1.0 gen=3 reloads=2 upgrades=0 pidfd=4 listen=5,6
+// The handover line: "v1 from=0.1.0 gen=3 reloads=2 upgrades=0 drain=0 pidfd=4 listen=5,6
 // workers=PID:FD:GEN:INDEX:r|d,...". Versions contain no spaces; every number is checked.
 #include "app/upgrade_handover.hpp"
 
@@ -52,9 +52,9 @@ bool parse_worker(std::string_view text, handover_worker& out) {
 } // namespace
 
 std::string encode_handover(const upgrade_handover& h) {
-    std::string text = fmt::format("v1 from={} gen={} reloads={} upgrades={} pidfd={}",
+    std::string text = fmt::format("v1 from={} gen={} reloads={} upgrades={} drain={} pidfd={}",
                                    h.from_version, h.generation, h.reload_count, h.upgrade_count,
-                                   h.pid_file_fd);
+                                   h.draining ? 1 : 0, h.pid_file_fd);
     text += " listen=";
     for (std::size_t i = 0; i < h.listener_fds.size(); ++i)
         text += fmt::format("{}{}", i == 0 ? "" : ",", h.listener_fds[i]);
@@ -69,14 +69,14 @@ std::string encode_handover(const upgrade_handover& h) {
 
 std::optional<upgrade_handover> decode_handover(std::string_view text, std::string& error) {
     auto fields = split(text, ' ');
-    if (fields.size() != 8 || fields[0] != "v1") {
+    if (fields.size() != 9 || fields[0] != "v1") {
         error = "unknown handover format";
         return std::nullopt;
     }
     upgrade_handover h;
-    const char* names[] = {"from=", "gen=", "reloads=", "upgrades=", "pidfd=", "listen=",
-                           "workers="};
-    for (std::size_t i = 0; i < 7; ++i) {
+    const char* names[] = {"from=",  "gen=",   "reloads=", "upgrades=",
+                           "drain=", "pidfd=", "listen=",  "workers="};
+    for (std::size_t i = 0; i < 8; ++i) {
         std::string_view field = fields[i + 1];
         if (!field.starts_with(names[i])) {
             error = fmt::format("handover field {} missing", names[i]);
@@ -99,16 +99,20 @@ std::optional<upgrade_handover> decode_handover(std::string_view text, std::stri
             ok = parse_number(field, h.upgrade_count);
             break;
         case 4:
-            ok = field == "-1" || parse_fd(field, h.pid_file_fd);
+            ok = field == "0" || field == "1";
+            h.draining = field == "1";
             break;
         case 5:
+            ok = field == "-1" || parse_fd(field, h.pid_file_fd);
+            break;
+        case 6:
             for (auto part : split(field, ',')) {
                 int fd = -1;
                 ok = ok && parse_fd(part, fd);
                 h.listener_fds.push_back(fd);
             }
             break;
-        case 6:
+        case 7:
             for (auto part : split(field, ',')) {
                 handover_worker w;
                 ok = ok && parse_worker(part, w);

@@ -30,6 +30,7 @@ struct upgrade_handover {
     unsigned generation = 0;  // the old image's current generation
     std::uint64_t reload_count = 0;
     std::uint64_t upgrade_count = 0; // upgrades finished before this one, ok or failed
+    bool draining = false;           // `bws -s drain` in force: it stays after the upgrade
     int pid_file_fd = -1;            // -1: no PID file
     std::vector<int> listener_fds;
     std::vector<handover_worker> workers;

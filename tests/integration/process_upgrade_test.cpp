@@ -188,4 +188,27 @@ TEST(ProcessUpgrade, ConfigurationTheNewBinaryRejectsLeavesTheOldOneServing) {
     EXPECT_EQ(bws.stop(), 0);
 }
 
+TEST(ProcessUpgrade, DrainStaysUntilAReload) {
+    simple_setup s;
+    bws_process bws(s.dir, s.config_path, {}, {"--pid-file", (s.dir / "bws.pid").string()});
+    ASSERT_TRUE(bws.wait_ready()) << bws.log();
+    auto pid_file = (s.dir / "bws.pid").string();
+    ASSERT_EQ(run_bws({"-s", "drain", "--pid-file", pid_file}).exit_code, 0);
+    ASSERT_TRUE(wait_until([&] { return get(s.port, "/health").status == 503; }, 5s));
+    auto old_workers = bws.workers();
+    auto r = upgrade(s);
+    ASSERT_EQ(r.exit_code, 0) << r.output << bws.log();
+    ASSERT_TRUE(only_new_workers(bws, old_workers, 2)) << bws.log();
+    // Only the new workers answer now, and from their first request.
+    for (int i = 0; i < 6; ++i) {
+        auto health = get(s.port, "/health");
+        EXPECT_EQ(health.status, 503);
+        EXPECT_NE(health.body.find("draining"), std::string::npos) << health.body;
+    }
+    EXPECT_EQ(get(s.port, "/").status, 200);
+    ASSERT_EQ(run_bws({"--reload", "--pid-file", pid_file}).exit_code, 0);
+    EXPECT_TRUE(wait_until([&] { return get(s.port, "/health").status == 200; }, 5s));
+    EXPECT_EQ(bws.stop(), 0);
+}
+
 } // namespace

@@ -11,6 +11,7 @@ upgrade_handover sample() {
     h.generation = 3;
     h.reload_count = 2;
     h.upgrade_count = 1;
+    h.draining = true;
     h.pid_file_fd = 4;
     h.listener_fds = {5, 6};
     h.workers = {{1234, 7, 3, 0, false}, {1235, 8, 2, 1, true}};
@@ -20,7 +21,7 @@ upgrade_handover sample() {
 TEST(UpgradeHandover, RoundTrips) {
     std::string error;
     auto text = encode_handover(sample());
-    EXPECT_EQ(text, "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=4 listen=5,6 "
+    EXPECT_EQ(text, "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=1 pidfd=4 listen=5,6 "
                     "workers=1234:7:3:0:r,1235:8:2:1:d");
     auto back = decode_handover(text, error);
     ASSERT_TRUE(back) << error;
@@ -28,6 +29,7 @@ TEST(UpgradeHandover, RoundTrips) {
     EXPECT_EQ(back->generation, 3u);
     EXPECT_EQ(back->reload_count, 2u);
     EXPECT_EQ(back->upgrade_count, 1u);
+    EXPECT_TRUE(back->draining);
     EXPECT_EQ(back->pid_file_fd, 4);
     EXPECT_EQ(back->listener_fds, (std::vector<int>{5, 6}));
     ASSERT_EQ(back->workers.size(), 2u);
@@ -55,17 +57,18 @@ TEST(UpgradeHandover, EmptyListsAndNoPidFile) {
 TEST(UpgradeHandover, RejectsWhatItCannotTrust) {
     const char* bad[] = {
         "",
-        "v2 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=4 listen=5 workers=",
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=4 listen=5",
-        "v1 from=0.1.0 gen=0 reloads=2 upgrades=1 pidfd=4 listen=5 workers=",
-        "v1 from=0.1.0 gen=3 reloads=x upgrades=1 pidfd=4 listen=5 workers=",
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=2 listen=5 workers=",   // stdio
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=4 listen=5,,6 workers=",
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=4 listen=5 workers=1:7:3:0:r", // pid 1
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=4 listen=5 workers=99:7:3:0:x",
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 pidfd=4 listen=5 workers=99:7:3",
-        "v1 from= gen=3 reloads=2 upgrades=1 pidfd=4 listen=5 workers=",
-        "v1 gen=3 from=0.1.0 reloads=2 upgrades=1 pidfd=4 listen=5 workers=",
+        "v2 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=",
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5",
+        "v1 from=0.1.0 gen=0 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=",
+        "v1 from=0.1.0 gen=3 reloads=x upgrades=1 drain=0 pidfd=4 listen=5 workers=",
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=2 listen=5 workers=",   // stdio
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5,,6 workers=",
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=1:7:3:0:r", // pid 1
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=99:7:3:0:x",
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=99:7:3",
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=2 pidfd=4 listen=5 workers=",
+        "v1 from= gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=",
+        "v1 gen=3 from=0.1.0 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=",
     };
     for (const char* text : bad) {
         std::string error;
