@@ -188,9 +188,10 @@ stop_only_on_remove() {
          END { exit !(seen && !bad) }' "$work/ctrl/prerm"
 }
 check "prerm stops bws.service only on remove, never on upgrade" stop_only_on_remove
-# Queries (is-active) are fine; actions go through deb-systemd-invoke.
+# Queries (is-active) are fine; actions go through deb-systemd-invoke. (Lines that start with
+# a quote continue a message to the admin.)
 check "maintainer scripts never call systemctl directly for an action" \
-    sh -c "! grep -h '^[^#]*systemctl ' '$work'/ctrl/postinst '$work'/ctrl/postrm '$work'/ctrl/prerm '$work'/ctrl/preinst 2>/dev/null | grep -v 'systemctl --system daemon-reload\\|systemctl is-active --quiet' | grep -q ."
+    sh -c "! grep -h '^[^#]*systemctl ' '$work'/ctrl/postinst '$work'/ctrl/postrm '$work'/ctrl/prerm '$work'/ctrl/preinst 2>/dev/null | grep -v 'systemctl --system daemon-reload\\|systemctl is-active --quiet\\|^[[:space:]]*\"' | grep -q ."
 check "prerm stops bws.service on remove" grep -q "deb-systemd-invoke stop .*'bws.service'" "$work/ctrl/prerm"
 check "postrm purge removes /var/log/bws, /var/lib/bws, /run/bws" \
     grep -q 'rm -rf /var/log/bws /var/lib/bws /run/bws' "$work/ctrl/postrm"
