@@ -32,6 +32,7 @@ sigset_t handled_signals() {
 
 std::vector<char*> c_argv(const std::vector<std::string>& argv) {
     std::vector<char*> out;
+    out.reserve(argv.size() + 1);
     for (const auto& a : argv)
         out.push_back(const_cast<char*>(a.c_str()));
     out.push_back(nullptr);
