@@ -2,6 +2,7 @@
 #include "app/supervisor.hpp"
 
 #include "app/proctitle.hpp"
+#include "net/conn_limit.hpp"
 
 #include <spdlog/spdlog.h>
 #include <fcntl.h>
@@ -78,7 +79,12 @@ int run_worker_child(const worker_launch& launch) {
     return worker_main(launch.context);
 }
 
-supervisor::supervisor(asio::io_context& ioc, callbacks cb) : ioc_(ioc), cb_(std::move(cb)) {}
+supervisor::supervisor(asio::io_context& ioc, callbacks cb) : ioc_(ioc), cb_(std::move(cb)) {
+    // Mapped before the first fork, so every worker of every generation shares one table.
+    if (net::conn_limit_table::shared() == nullptr)
+        spdlog::warn("cannot map the per-address connection table: max_connections_per_ip is "
+                     "not enforced");
+}
 
 worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
     int sv[2];
@@ -87,10 +93,17 @@ worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
         return nullptr;
     }
     launch.master_pid = ::getpid();
+    auto* limit_table = net::conn_limit_table::shared();
+    const int limit_owner = limit_table != nullptr ? limit_table->claim_owner() : -1;
+    if (limit_table != nullptr && limit_owner < 0)
+        spdlog::warn("no free column in the per-address connection table: the new worker does "
+                     "not enforce max_connections_per_ip");
     ioc_.notify_fork(asio::execution_context::fork_prepare);
     pid_t pid = ::fork();
     if (pid < 0) {
         error = std::string("fork: ") + std::strerror(errno);
+        if (limit_table != nullptr)
+            limit_table->release_owner(limit_owner);
         ioc_.notify_fork(asio::execution_context::fork_parent);
         ::close(sv[0]);
         ::close(sv[1]);
@@ -105,6 +118,7 @@ worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
         // objects cannot deregister anything from the master's reactor.
         ioc_.notify_fork(asio::execution_context::fork_child);
         launch.context.control_fd = sv[1];
+        net::conn_limit_table::set_current_owner(limit_owner);
         throw become_worker{std::move(launch)};
     }
     ioc_.notify_fork(asio::execution_context::fork_parent);
@@ -113,6 +127,7 @@ worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
     record.pid = pid;
     record.generation = launch.context.generation;
     record.index = launch.context.index;
+    record.limit_owner = limit_owner;
     record.spawned = clock::now();
     record.last_heartbeat = record.spawned;
     record.channel = std::make_unique<asio::posix::stream_descriptor>(ioc_, sv[0]);
@@ -231,6 +246,10 @@ void supervisor::reap() {
             if (it->pid == pid) {
                 worker_record record = std::move(*it);
                 workers_.erase(it);
+                // Dead, so it cannot count any more: give back whatever it still held (all of
+                // it after a crash or a kill, nothing after a clean exit).
+                if (auto* table = net::conn_limit_table::shared())
+                    table->release_owner(record.limit_owner);
                 cb_.on_exit(record, status);
                 break;
             }

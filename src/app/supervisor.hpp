@@ -42,6 +42,7 @@ struct worker_record {
     bool exit_expected = false;       // drain/stop sent or killed on purpose: no replacement
     bool killed_stuck = false;        // killed for a stale heartbeat: replace it
     unsigned reopen_pending = 0;      // "reopen" messages not yet answered with "reopened"
+    int limit_owner = -1;             // its column in the per-address connection table
     std::unique_ptr<boost::asio::posix::stream_descriptor> channel;
     control::decoder decoder; // frames from the worker
 };

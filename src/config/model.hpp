@@ -49,6 +49,9 @@ struct limits {
     milliseconds keepalive_timeout{75'000};     // idle between requests: silent close
     milliseconds send_timeout{60'000};          // no write progress for this long: close
     milliseconds body_timeout{60'000};          // reading a request body
+    // Open connections from one client (IPv4 address, IPv6 /64) across all workers; over it
+    // a new connection is closed at once. 0: no limit (like nginx's limit_conn, off unless set).
+    std::size_t max_connections_per_ip = 0;
 };
 
 struct server_section {

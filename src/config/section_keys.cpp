@@ -14,6 +14,8 @@ const std::vector<key_entry<limits>>& limits_keys() {
         k::count("max_ranges", &limits::max_ranges, 1),
         k::count("max_keepalive_requests", &limits::max_keepalive_requests, 1),
         k::count("max_connections", &limits::max_connections, 1),
+        // The shared table counts in 16 bits per address.
+        k::count("max_connections_per_ip", &limits::max_connections_per_ip, 0, 65535),
         k::duration("header_timeout", &limits::header_timeout, false),
         k::duration("keepalive_timeout", &limits::keepalive_timeout, false),
         k::duration("send_timeout", &limits::send_timeout, false),

@@ -18,14 +18,16 @@
 namespace bws::http {
 
 enum class failure_kind {
-    accept,        // accepting a connection failed (EMFILE, ENOBUFS, ...)
-    peer_read,     // reading a request from the peer
-    peer_write,    // writing a response (writev, sendfile, the stream's own write)
-    file_read,     // reading a file slice for a stream that cannot sendfile
-    file_shrank,   // a file ended before the length already promised in Content-Length
-    tls_handshake, // a TLS handshake failed (no shared version or cipher, bad client
-                   // certificate, refused SNI); a client that just left is benign
-    count_         // number of kinds, not a kind
+    accept,          // accepting a connection failed (EMFILE, ENOBUFS, ...)
+    peer_read,       // reading a request from the peer
+    peer_write,      // writing a response (writev, sendfile, the stream's own write)
+    file_read,       // reading a file slice for a stream that cannot sendfile
+    file_shrank,     // a file ended before the length already promised in Content-Length
+    tls_handshake,   // a TLS handshake failed (no shared version or cipher, bad client
+                     // certificate, refused SNI); a client that just left is benign
+    conn_limit,      // a connection closed at accept: its address was at max_connections_per_ip
+    conn_limit_full, // the per-address table had no free slot: admitted without a count
+    count_           // number of kinds, not a kind
 };
 
 // The category name used in logs and in failure_counts() ("peer_write", ...).

@@ -188,7 +188,42 @@ void server::do_accept(std::size_t index) {
     });
 }
 
+bool server::admit_client(const asio::ip::tcp::socket& socket, net::conn_ticket& ticket) {
+    const auto limit = limits().max_connections_per_ip;
+    auto* table = net::conn_limit_table::shared();
+    if (limit == 0 || table == nullptr)
+        return true;
+    boost::system::error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    if (ec)
+        return true; // already gone: the session finds out on its first read
+    switch (table->admit(net::client_key(peer.address()), static_cast<std::uint32_t>(limit),
+                         net::conn_limit_table::current_owner(), ticket)) {
+    case net::admission::admitted:
+        return true;
+    case net::admission::table_full:
+        // Refusing everyone new because the table is full would turn a flood of addresses
+        // into an outage: serve uncounted, and say so.
+        failures_.report(failure_kind::conn_limit_full,
+                         boost::system::errc::make_error_code(boost::system::errc::no_buffer_space),
+                         {}, peer.address().to_string(), "serving without a per-address count");
+        return true;
+    case net::admission::over_limit:
+        break;
+    }
+    failures_.report(failure_kind::conn_limit,
+                     boost::system::errc::make_error_code(boost::system::errc::connection_refused),
+                     {}, peer.address().to_string(),
+                     fmt::format("over max_connections_per_ip = {}", limit));
+    return false;
+}
+
 void server::start_session(asio::ip::tcp::socket socket, std::size_t listener) {
+    // Closed at once when over the limit: a 503 would need a write (and, on TLS, a handshake)
+    // that the client is not entitled to.
+    net::conn_ticket ticket;
+    if (!admit_client(socket, ticket))
+        return;
     if (const auto& table = listeners_[listener].tls) {
         auto ssl = table->new_ssl();
         if (!ssl) {
@@ -197,14 +232,16 @@ void server::start_session(asio::ip::tcp::socket socket, std::size_t listener) {
                              {}, {});
             return; // the socket closes: nothing can be said without TLS
         }
-        std::make_shared<session<tls_stream>>(*this, tls_stream(std::move(socket), std::move(ssl)),
-                                              listener)
-            ->start();
+        auto s = std::make_shared<session<tls_stream>>(
+            *this, tls_stream(std::move(socket), std::move(ssl)), listener);
+        s->adopt_ticket(std::move(ticket));
+        s->start();
         return;
     }
-    std::make_shared<session<plain_stream>>(
-        *this, plain_stream(std::move(socket), options_.zero_copy), listener)
-        ->start();
+    auto s = std::make_shared<session<plain_stream>>(
+        *this, plain_stream(std::move(socket), options_.zero_copy), listener);
+    s->adopt_ticket(std::move(ticket));
+    s->start();
 }
 
 std::unique_ptr<tls::context_table> server::make_tls_table(const listener_runtime& listener) const {

@@ -9,6 +9,7 @@
 #include "http/response.hpp"
 #include "http/vhost_table.hpp"
 #include "log/access_log.hpp"
+#include "net/conn_limit.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -126,6 +127,9 @@ private:
 
     void do_accept(std::size_t listener);
     void start_session(boost::asio::ip::tcp::socket socket, std::size_t listener);
+    // The per-address limit at accept: true with `ticket` filled (or empty when not counted)
+    // to serve the connection, false to close it.
+    bool admit_client(const boost::asio::ip::tcp::socket& socket, net::conn_ticket& ticket);
     template <class F>
     void for_each_session(F&& f);
     void on_sweep();

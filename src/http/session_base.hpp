@@ -2,9 +2,12 @@
 // drain and stop calls, and its place in the server's registry.
 #pragma once
 
+#include "net/conn_limit.hpp"
+
 #include <chrono>
 #include <list>
 #include <memory>
+#include <utility>
 
 namespace bws::http {
 
@@ -26,6 +29,9 @@ public:
     virtual void on_drain(bool close_idle) = 0;
     // Closes the connection now (fast stop).
     virtual void close() = 0;
+    // Its count in the per-address limit, given back when the session ends (destruction is
+    // the one place every close path passes through).
+    void adopt_ticket(net::conn_ticket ticket) { ticket_ = std::move(ticket); }
 
 protected:
     server& server_;
@@ -33,6 +39,7 @@ protected:
 
 private:
     std::list<session_base*>::iterator registry_position_;
+    net::conn_ticket ticket_;
 };
 
 } // namespace bws::http

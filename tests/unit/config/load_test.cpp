@@ -136,6 +136,7 @@ max_body_size = "0"
 max_ranges = 4
 max_keepalive_requests = 7
 max_connections = 99
+max_connections_per_ip = 12
 header_timeout = "500ms"
 keepalive_timeout = 5
 send_timeout = "2m"
@@ -195,6 +196,7 @@ access_log = "logs/a.log"
     EXPECT_EQ(l.max_ranges, 4u);
     EXPECT_EQ(l.max_keepalive_requests, 7u);
     EXPECT_EQ(l.max_connections, 99u);
+    EXPECT_EQ(l.max_connections_per_ip, 12u);
     EXPECT_EQ(l.header_timeout, milliseconds(500));
     EXPECT_EQ(l.keepalive_timeout, std::chrono::seconds(5));
     EXPECT_EQ(l.send_timeout, std::chrono::minutes(2));
