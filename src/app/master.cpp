@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace bws::app {
@@ -136,8 +136,11 @@ bool master::start(std::string& error) {
         return false;
     }
     hand_log_files_to_workers(log_files(initial), *identity);
-    reloads_.start(generation_setup{options_.config, std::move(*identity), std::move(*listeners),
-                                    worker_count(initial), {}},
+    reloads_.start(generation_setup{options_.config,
+                                    std::move(*identity),
+                                    std::move(*listeners),
+                                    worker_count(initial),
+                                    {}},
                    handover_ ? handover_->generation + 1 : 1,
                    handover_ ? handover_->reload_count : 0);
 

@@ -28,7 +28,8 @@ struct reload_state {
 std::filesystem::path reload_state_path(const std::filesystem::path& pid_file);
 
 // Text form: "key=value" lines (pid, generation, reload_count, reloading, last_reload,
-// message, upgrade_count, last_upgrade, upgrade_message). Unknown keys are ignored so the format can grow.
+// message, upgrade_count, last_upgrade, upgrade_message). Unknown keys are ignored so the format
+// can grow.
 std::string format_reload_state(const reload_state& state);
 std::optional<reload_state> parse_reload_state(const std::string& text);
 

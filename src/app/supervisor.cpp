@@ -4,8 +4,8 @@
 #include "app/proctitle.hpp"
 #include "net/conn_limit.hpp"
 
-#include <spdlog/spdlog.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>

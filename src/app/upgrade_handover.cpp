@@ -74,8 +74,8 @@ std::optional<upgrade_handover> decode_handover(std::string_view text, std::stri
         return std::nullopt;
     }
     upgrade_handover h;
-    const char* names[] = {"from=",  "gen=",   "reloads=", "upgrades=",
-                           "drain=", "pidfd=", "listen=",  "workers="};
+    const char* names[] = {
+        "from=", "gen=", "reloads=", "upgrades=", "drain=", "pidfd=", "listen=", "workers="};
     for (std::size_t i = 0; i < 8; ++i) {
         std::string_view field = fields[i + 1];
         if (!field.starts_with(names[i])) {

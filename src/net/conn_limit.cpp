@@ -44,8 +44,8 @@ std::uint64_t client_key(const boost::asio::ip::address& address) {
             key = key << 8 | bytes[static_cast<std::size_t>(i)];
     } else {
         auto v4 = address.is_v4() ? address.to_v4()
-                                  : boost::asio::ip::make_address_v4(
-                                        boost::asio::ip::v4_mapped, address.to_v6());
+                                  : boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped,
+                                                                     address.to_v6());
         // ffff::/16 is unassigned IPv6 space, so no /64 prefix meets an IPv4 key.
         key = 0xffff'0000'0000'0000ULL | v4.to_uint();
     }

@@ -60,8 +60,7 @@ bool only_new_workers(const bws_process& bws, const std::vector<pid_t>& old, std
 TEST(ProcessUpgrade, ZeroFailedRequestsAcrossUpgrades) {
     simple_setup s;
     auto binary = install_binary(s.dir);
-    bws_process bws(s.dir, s.config_path, {}, {"--pid-file", (s.dir / "bws.pid").string()},
-                    binary);
+    bws_process bws(s.dir, s.config_path, {}, {"--pid-file", (s.dir / "bws.pid").string()}, binary);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
     const pid_t master = bws.pid();
 
@@ -80,8 +79,8 @@ TEST(ProcessUpgrade, ZeroFailedRequestsAcrossUpgrades) {
             ++failed;
             std::lock_guard lock(failure_mutex);
             if (first_failure.empty())
-                first_failure = std::string(keepalive ? "keep-alive" : "close") + " client: " +
-                                std::to_string(r.status) + " " + c.last_error;
+                first_failure = std::string(keepalive ? "keep-alive" : "close") +
+                                " client: " + std::to_string(r.status) + " " + c.last_error;
             c.reset();
         }
     };
@@ -133,8 +132,7 @@ TEST(ProcessUpgrade, ZeroFailedRequestsAcrossUpgrades) {
 TEST(ProcessUpgrade, BinaryThatCannotStartLeavesTheOldOneServing) {
     simple_setup s;
     auto binary = install_binary(s.dir);
-    bws_process bws(s.dir, s.config_path, {}, {"--pid-file", (s.dir / "bws.pid").string()},
-                    binary);
+    bws_process bws(s.dir, s.config_path, {}, {"--pid-file", (s.dir / "bws.pid").string()}, binary);
     ASSERT_TRUE(bws.wait_ready()) << bws.log();
     auto workers = bws.workers();
     ASSERT_EQ(workers.size(), 2u);

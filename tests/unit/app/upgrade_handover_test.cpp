@@ -61,9 +61,10 @@ TEST(UpgradeHandover, RejectsWhatItCannotTrust) {
         "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5",
         "v1 from=0.1.0 gen=0 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=",
         "v1 from=0.1.0 gen=3 reloads=x upgrades=1 drain=0 pidfd=4 listen=5 workers=",
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=2 listen=5 workers=",   // stdio
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=2 listen=5 workers=", // stdio
         "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5,,6 workers=",
-        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=1:7:3:0:r", // pid 1
+        "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=1:7:3:0:r", // pid
+                                                                                               // 1
         "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=99:7:3:0:x",
         "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=0 pidfd=4 listen=5 workers=99:7:3",
         "v1 from=0.1.0 gen=3 reloads=2 upgrades=1 drain=2 pidfd=4 listen=5 workers=",

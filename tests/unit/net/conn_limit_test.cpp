@@ -90,7 +90,8 @@ TEST(ConnLimitTable, FullTableAdmitsUncounted) {
     std::size_t full = 0;
     for (std::uint32_t i = 0; i < conn_limit_table::slot_count + 1000; ++i) {
         conn_ticket t;
-        auto result = table->admit(client_key(boost::asio::ip::address_v4(0x0a000000 + i)), 1, 0, t);
+        auto result =
+            table->admit(client_key(boost::asio::ip::address_v4(0x0a000000 + i)), 1, 0, t);
         ASSERT_NE(result, admission::over_limit);
         if (result == admission::table_full) {
             EXPECT_FALSE(t.counted());
