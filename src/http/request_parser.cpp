@@ -7,6 +7,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include <algorithm>
+
 namespace bws::http {
 
 namespace beast = boost::beast;
@@ -18,9 +20,25 @@ bool is_decimal_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
+// A line of the head that starts with a space or tab: obs-fold (a header continued on the next
+// line) or whitespace before the first field. RFC 9112 §5.2 lets a server reject it with 400;
+// a proxy must not pass it on, and nothing legitimate sends it. Stops at the blank line.
+bool has_folded_line(std::string_view bytes) {
+    for (auto nl = bytes.find('\n'); nl != std::string_view::npos && nl + 1 < bytes.size();
+         nl = bytes.find('\n', nl + 1)) {
+        const char next = bytes[nl + 1];
+        if (next == ' ' || next == '\t')
+            return true;
+        if (next == '\r' || next == '\n')
+            return false; // the end of the head
+    }
+    return false;
+}
+
 } // namespace
 
-request_parser::request_parser(const config::limits& limits) : limits_(limits) {
+request_parser::request_parser(const config::limits& limits, bool keep_fields)
+    : limits_(limits), keep_fields_(keep_fields) {
     header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     body_limit(limits.max_body_bytes);
 }
@@ -28,6 +46,10 @@ request_parser::request_parser(const config::limits& limits) : limits_(limits) {
 std::size_t request_parser::put(boost::asio::const_buffer buffer, beast::error_code& ec) {
     if (is_header_done())
         return basic_parser::put(buffer, ec);
+    if (has_folded_line(std::string_view(static_cast<const char*>(buffer.data()), buffer.size()))) {
+        reject(400, ec);
+        return 0;
+    }
     const std::size_t used = basic_parser::put(buffer, ec);
     head_bytes_ += used;
     const std::size_t limit = limits_.max_header_bytes;
@@ -66,11 +88,14 @@ void request_parser::on_response_impl(int, beast::string_view, int, beast::error
     ec = bhttp::error::bad_version; // never called for a request parser
 }
 
-void request_parser::on_field_impl(bhttp::field name, beast::string_view, beast::string_view value,
-                                   beast::error_code& ec) {
+void request_parser::on_field_impl(bhttp::field name, beast::string_view name_string,
+                                   beast::string_view value, beast::error_code& ec) {
     if (++field_count_ > limits_.max_header_count)
         return reject(431, ec);
     std::string_view v(value.data(), value.size());
+    if (keep_fields_)
+        head_.fields.emplace_back(std::string(name_string.data(), name_string.size()),
+                                  std::string(v));
     switch (name) {
     case bhttp::field::host:
         if (head_.host_seen)
@@ -126,6 +151,9 @@ void request_parser::on_field_impl(bhttp::field name, beast::string_view, beast:
     case bhttp::field::referer:
         head_.referer.assign(v);
         break;
+    case bhttp::field::expect:
+        head_.expect_continue = iequals(trim_ows(v), "100-continue");
+        break;
     default:
         break;
     }
@@ -145,17 +173,30 @@ void request_parser::on_header_impl(beast::error_code& ec) {
 void request_parser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                                        beast::error_code&) {
     head_.has_body = !content_length || *content_length > 0;
+    if (content_length)
+        head_.content_length = *content_length;
 }
 
-std::size_t request_parser::on_body_impl(beast::string_view body, beast::error_code&) {
-    return body.size(); // discarded: no handler of bws consumes request bodies
+std::size_t request_parser::take_body(beast::string_view body, beast::error_code& ec) {
+    if (sink_ == nullptr)
+        return body.size(); // discarded: only the proxy consumes request bodies
+    const std::size_t room = sink_capacity_ > sink_->size() ? sink_capacity_ - sink_->size() : 0;
+    const std::size_t n = std::min(room, body.size());
+    sink_->append(body.data(), n);
+    if (n < body.size())
+        ec = bhttp::error::need_buffer;
+    return n;
+}
+
+std::size_t request_parser::on_body_impl(beast::string_view body, beast::error_code& ec) {
+    return take_body(body, ec);
 }
 
 void request_parser::on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) {}
 
 std::size_t request_parser::on_chunk_body_impl(std::uint64_t, beast::string_view body,
-                                               beast::error_code&) {
-    return body.size();
+                                               beast::error_code& ec) {
+    return take_body(body, ec);
 }
 
 void request_parser::on_finish_impl(beast::error_code&) {}

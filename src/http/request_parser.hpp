@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace bws::http {
 
@@ -33,12 +35,24 @@ struct request_head {
     std::string user_agent;
     std::string referer;
     bool has_body = false;
+    std::optional<std::uint64_t> content_length; // when the body has one
+    bool expect_continue = false;                // Expect: 100-continue
+    // Every field in order, only when the parser was asked to keep them (sites that proxy).
+    std::vector<std::pair<std::string, std::string>> fields;
 };
 
 class request_parser final : public boost::beast::http::basic_parser<true> {
 public:
     // Keeps a reference to `limits` (the config snapshot's): it must outlive the parser.
-    explicit request_parser(const config::limits& limits);
+    // `keep_fields`: request_head::fields gets every header field (for the proxy).
+    explicit request_parser(const config::limits& limits, bool keep_fields = false);
+
+    // From now on the body's bytes are appended to `sink` (up to `capacity` bytes in it)
+    // instead of being discarded; put() stops with need_buffer when the sink is full.
+    void set_body_sink(std::string* sink, std::size_t capacity) {
+        sink_ = sink;
+        sink_capacity_ = capacity;
+    }
 
     // basic_parser::put, with max_header_bytes counted over the whole head. Beast applies its
     // header_limit only to the bytes a call has not consumed, and when a head arrives in
@@ -72,6 +86,7 @@ private:
     void on_finish_impl(boost::beast::error_code& ec) override;
 
     void reject(unsigned status, boost::beast::error_code& ec);
+    std::size_t take_body(boost::beast::string_view body, boost::beast::error_code& ec);
 
     const config::limits& limits_;
     request_head head_;
@@ -82,6 +97,9 @@ private:
     bool transfer_encoding_chunked_only_ = false;
     bool content_length_seen_ = false;
     bool request_line_seen_ = false;
+    bool keep_fields_ = false;
+    std::string* sink_ = nullptr;
+    std::size_t sink_capacity_ = 0;
 };
 
 } // namespace bws::http

@@ -83,4 +83,49 @@ TEST(HttpRequestParser, HeadWithinTheLimitPassesInAnyPieces) {
     }
 }
 
+// obs-fold (a field continued on a line that starts with a space or tab) and whitespace before
+// the first field are refused with 400 however the head is split: a proxy must not pass them
+// on, and Beast would otherwise accept the fold.
+TEST(RequestParser, FoldedLinesAre400) {
+    bws::config::limits limits;
+    for (std::size_t chunk : {1u, 7u, 4096u}) {
+        EXPECT_EQ(feed("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", chunk, limits).status,
+                  400u)
+            << chunk;
+        EXPECT_EQ(feed("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n", chunk, limits).status,
+                  400u)
+            << chunk;
+        EXPECT_EQ(feed("GET / HTTP/1.1\r\n Host: x\r\n\r\n", chunk, limits).status, 400u) << chunk;
+        const auto fine = feed("GET / HTTP/1.1\r\nHost: x\r\nX-A: a b\r\n\r\n", chunk, limits);
+        EXPECT_TRUE(fine.complete) << chunk;
+        EXPECT_EQ(fine.status, 0u) << chunk;
+    }
+}
+
+// A body's bytes go to the sink when one is set, with need_buffer when it is full.
+TEST(RequestParser, BodySinkTakesTheBody) {
+    bws::config::limits limits;
+    bws::http::request_parser parser(limits, true);
+    const std::string raw = "POST / HTTP/1.1\r\nHost: x\r\nX-One: 1\r\nContent-Length: 10\r\n\r\n"
+                            "0123456789";
+    boost::beast::error_code ec;
+    auto used = parser.put(boost::asio::buffer(raw), ec);
+    ASSERT_TRUE(parser.is_header_done());
+    ASSERT_EQ(parser.head().fields.size(), 3u);
+    EXPECT_EQ(parser.head().fields[1].first, "X-One");
+    std::string sink;
+    parser.set_body_sink(&sink, 6);
+    std::string rest = raw.substr(used);
+    used = parser.put(boost::asio::buffer(rest), ec);
+    EXPECT_EQ(ec, boost::beast::http::error::need_buffer);
+    EXPECT_EQ(sink, "012345");
+    sink.clear();
+    rest.erase(0, used);
+    ec = {};
+    parser.put(boost::asio::buffer(rest), ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(sink, "6789");
+    EXPECT_TRUE(parser.is_done());
+}
+
 } // namespace
