@@ -4,6 +4,7 @@
 
 #include "config/hostname.hpp"
 #include "config/include.hpp"
+#include "config/proxy_keys.hpp"
 #include "config/section_keys.hpp"
 
 #include <fmt/format.h>
@@ -230,8 +231,10 @@ load_result load_string(std::string_view toml_text, const std::string& source_na
     check_logging(config.logging, where.logging, out);
     if (out.errors.empty() || !config.sites.empty())
         validate_sites(config, where, out);
-    if (options.check_filesystem)
+    if (options.check_filesystem) {
         check_filesystem(config, where, out);
+        detail::resolve_upstreams(config, out);
+    }
     sort_diagnostics(out.errors, files.names());
     sort_diagnostics(out.warnings, files.names());
     return finish(out, std::move(config));

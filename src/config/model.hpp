@@ -112,6 +112,56 @@ struct site_tls {
     std::shared_ptr<const tls::site_context> context;
 };
 
+// [sites.proxy] of one site: upstream pools and the routes that send requests to them.
+enum class balance_method { round_robin, weighted, least_connections };
+
+// One [[sites.proxy.upstreams]] entry: a server of the pool its name forms.
+struct upstream_server {
+    std::string url;  // as written, for messages and the access log
+    std::string host; // the URL's host: a name or an IP literal (no brackets)
+    std::uint16_t port = 80;
+    std::string authority; // "host[:port]" as a Host header names it (no port when 80)
+    unsigned weight = 1;
+    // The host's addresses, resolved when the loader checks the environment (startup, reload,
+    // --config-check); an IP literal is its own address. Empty without that check.
+    std::vector<net::ip_address> addresses;
+    source_pos pos;
+};
+
+struct upstream_pool {
+    std::string name;
+    std::vector<upstream_server> servers; // in file order
+};
+
+struct proxy_route {
+    std::string path;     // starts with '/', no trailing '/' except for "/" itself
+    std::size_t pool = 0; // index into site_proxy::pools
+    bool strip_prefix = false;
+    // Replaces the matched prefix ("/api" -> "/v2": "/api/x" goes to "/v2/x").
+    std::optional<std::string> rewrite_target;
+    source_pos pos;
+};
+
+struct proxy_headers {
+    bool preserve_host = true;   // the client's Host; false: the upstream's authority
+    bool add_x_forwarded = true; // X-Forwarded-For/-Proto/-Host and X-Real-IP
+    bool add_forwarded = false;  // RFC 7239 Forwarded
+    std::vector<std::pair<std::string, std::string>> add; // set on every proxied request
+    std::vector<std::string> remove;                      // lower-case names, never forwarded
+};
+
+struct site_proxy {
+    std::vector<upstream_pool> pools;
+    std::vector<proxy_route> routes; // longest path first
+    balance_method method = balance_method::round_robin;
+    milliseconds connect_timeout{10'000};
+    milliseconds read_timeout{60'000};  // waiting for the upstream's next bytes
+    milliseconds write_timeout{60'000}; // the upstream taking no request bytes
+    proxy_headers headers;
+    // Further servers tried when connecting fails, for a request that can be sent again.
+    unsigned retries = 1;
+};
+
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary
 // hostname first; wildcard names keep their leading "*.".
 struct site {
@@ -129,6 +179,7 @@ struct site {
     std::optional<site_tls> tls;                              // set when [sites.ssl] enabled
     // Plain-HTTP site: answer with a redirect to the HTTPS site serving the same Host.
     bool redirect_to_https = false;
+    std::optional<site_proxy> proxy; // set when [sites.proxy] is enabled
     source_pos pos;
 };
 

@@ -1,4 +1,5 @@
 // The keys of a [[sites]] table, and what is checked once the whole table has been read.
+#include "config/proxy_keys.hpp"
 #include "config/section_keys.hpp"
 #include "config/ssl_keys.hpp"
 
@@ -20,14 +21,8 @@ struct site_draft : site {
     bool hostnames_empty = false;
     std::vector<std::tuple<unsigned, std::string, source_pos>> pages; // status, file, where
     std::optional<ssl_draft> ssl;                                     // [sites.ssl], when given
+    std::optional<proxy_draft> proxy_table;                           // [sites.proxy], when given
 };
-
-// RFC 9110 token characters, the only ones allowed in a header field name.
-bool is_tchar(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
 
 bool read_hostname(value_reader& in, const toml::node& v, site_draft& s) {
     s.primary_pos = value_reader::pos(v);
@@ -176,7 +171,13 @@ const std::vector<key_entry<site_draft>>& site_keys() {
                       return false;
                   }),
         k::flag("redirect_to_https", &site::redirect_to_https),
-        k::not_yet("proxy", "[sites.proxy]", "reverse proxy"),
+        k::custom("proxy",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      if (read_proxy(in, v, s.proxy_table.emplace()))
+                          return true;
+                      s.proxy_table.reset(); // not a table: reported
+                      return false;
+                  }),
         k::not_yet("compression", "[sites.compression]", "compression"),
         k::not_yet("access_control", "[sites.access_control]",
                    "CORS; set Access-Control-* headers in [sites.headers]"),
@@ -222,6 +223,8 @@ void read_site(value_reader& in, const toml::table& t, snapshot& config, positio
         s.tls = finish_ssl(*s.ssl, what, out);
         at.ssl = std::move(s.ssl->where);
     }
+    if (s.proxy_table)
+        s.proxy = finish_proxy(*s.proxy_table, what, out);
 
     if (!s.static_dir.empty()) {
         for (const auto& [status, file, page_pos] : s.pages) {

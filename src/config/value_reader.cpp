@@ -53,6 +53,12 @@ bool has_control(std::string_view s) {
     });
 }
 
+bool is_tchar(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out)

@@ -26,6 +26,9 @@ const char* type_name(const toml::node& n);
 // Control characters other than tab would split or corrupt a response header.
 bool has_control(std::string_view s);
 
+// RFC 9110 token characters, the only ones allowed in a header field name.
+bool is_tchar(char c);
+
 // `s` with ASCII letters lower-cased.
 std::string lower(std::string_view s);
 

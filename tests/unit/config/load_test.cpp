@@ -709,7 +709,7 @@ port = 80
 static_dir = "/srv/a"
 api_only = false
 
-[sites.proxy]
+[sites.proxy.health_check]
 enabled = false
 
 [sites.compression]
@@ -727,7 +727,7 @@ enabled = true
     expect_at(find_one(r.errors, "[security] is not supported yet"), 4, 2);
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
     expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
-    expect_at(find_one(r.errors, "[sites.proxy] is not supported yet (reverse proxy)"), 17, 8);
+    expect_at(find_one(r.errors, "[sites.proxy.health_check] is not supported yet"), 17, 14);
     expect_at(find_one(r.errors, "[sites.compression] is not supported yet"), 20, 8);
     expect_at(find_one(r.errors, "[sites.access_control] is not supported yet (CORS"), 23, 8);
     expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 26, 8);

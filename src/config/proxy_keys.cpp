@@ -1,0 +1,499 @@
+// The keys of [sites.proxy] and its sub-tables: name, type and checks, field; the rules between
+// them once the table is read; and the lookup of upstream host names.
+#include "config/proxy_keys.hpp"
+
+#include "config/hostname.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <set>
+
+namespace bws::config::detail {
+namespace {
+
+// Headers the proxy writes itself or that frame the message: configuring them would break
+// the framing or the forwarding rules, so `add` refuses them.
+constexpr std::string_view framing_headers[] = {
+    "content-length", "transfer-encoding", "connection",      "upgrade", "te",
+    "trailer",        "keep-alive",        "proxy-connection"};
+
+// The balancer keeps the servers a request tried in a 64-bit set.
+constexpr std::size_t max_pool_servers = 64;
+
+bool valid_header_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), is_tchar);
+}
+
+// "http://host[:port][/]": the scheme, host and port of an upstream. Any other path is an
+// error, not silently dropped (the original BWS dropped it): a route's rewrite_target says
+// where requests go.
+bool parse_upstream_url(std::string_view url, upstream_server& out, std::string& error) {
+    constexpr std::string_view http = "http://";
+    if (url.rfind("https://", 0) == 0) {
+        error = "HTTPS upstreams are not supported yet (use http://)";
+        return false;
+    }
+    if (url.rfind("unix:", 0) == 0) {
+        error = "Unix-socket upstreams are not supported yet (use http://host:port)";
+        return false;
+    }
+    if (url.rfind(http, 0) != 0) {
+        error = "'" + std::string(url) + "' is not an http:// URL";
+        return false;
+    }
+    std::string_view rest = url.substr(http.size());
+    const auto slash = rest.find('/');
+    if (slash != std::string_view::npos) {
+        if (rest.substr(slash) != "/") {
+            error = "an upstream URL has no path or query (use the route's rewrite_target)";
+            return false;
+        }
+        rest = rest.substr(0, slash);
+    }
+    if (rest.find_first_of("?#@") != std::string_view::npos) {
+        error = "an upstream URL is http://host:port, without user, query or fragment";
+        return false;
+    }
+    std::string_view host = rest;
+    std::string_view port_text;
+    if (!rest.empty() && rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) {
+            error = "'" + std::string(url) + "': unclosed '[' in the host";
+            return false;
+        }
+        host = rest.substr(0, close + 1);
+        if (close + 1 < rest.size()) {
+            if (rest[close + 1] != ':') {
+                error = "'" + std::string(url) + "': unexpected text after the host";
+                return false;
+            }
+            port_text = rest.substr(close + 2);
+        }
+    } else if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+        host = rest.substr(0, colon);
+        port_text = rest.substr(colon + 1);
+    }
+    unsigned port = 80;
+    if (!port_text.empty() || host.size() != rest.size()) {
+        const auto* end = port_text.data() + port_text.size();
+        auto [p, ec] = std::from_chars(port_text.data(), end, port);
+        if (port_text.empty() || ec != std::errc() || p != end || port == 0 || port > 65535) {
+            error = "'" + std::string(url) + "': the port must be 1-65535";
+            return false;
+        }
+    }
+    std::string why;
+    auto name = normalise_hostname(host, why);
+    if (!name || name->rfind("*.", 0) == 0) {
+        error = "'" + std::string(url) + "': " + (name ? "a wildcard is not a host" : why);
+        return false;
+    }
+    out.url = std::string(url);
+    out.port = static_cast<std::uint16_t>(port);
+    out.authority = *name + (port == 80 ? "" : ":" + std::to_string(port));
+    // The literal without brackets, as getaddrinfo and ip_address::parse take it.
+    out.host = name->front() == '[' ? name->substr(1, name->size() - 2) : *name;
+    if (auto literal = net::ip_address::parse(out.host))
+        out.addresses.push_back(*literal);
+    return true;
+}
+
+struct upstream_draft {
+    std::string name;
+    upstream_server server;
+    bool url_ok = false;
+    key_positions where;
+};
+
+const std::vector<key_entry<upstream_draft>>& upstream_keys() {
+    using k = keys<upstream_draft>;
+    static const std::vector<key_entry<upstream_draft>> table{
+        k::nonempty_text("name", &upstream_draft::name).mandatory(),
+        k::custom("url",
+                  [](value_reader& in, const toml::node& v, upstream_draft& d) {
+                      auto text = in.nonempty_string(v, "url");
+                      if (!text)
+                          return false;
+                      std::string error;
+                      d.server.pos = value_reader::pos(v);
+                      d.url_ok = parse_upstream_url(*text, d.server, error);
+                      if (!d.url_ok)
+                          in.error(v, "url", error);
+                      return d.url_ok;
+                  })
+            .mandatory(),
+        k::count(
+            "weight", [](upstream_draft & d) -> auto& { return d.server.weight; }, 1, 1000),
+        k::not_yet("max_conns", "'max_conns'", "a per-server connection cap"),
+    };
+    return table;
+}
+
+bool read_upstreams(value_reader& in, const toml::node& v, proxy_draft& d) {
+    d.upstreams_given = true;
+    const auto* array = v.as_array();
+    if (array == nullptr) {
+        in.type_error(v, "upstreams", "an array of tables ([[sites.proxy.upstreams]])");
+        return false;
+    }
+    for (const auto& element : *array) {
+        const auto* t = element.as_table();
+        if (t == nullptr) {
+            in.type_error(element, "upstreams", "a table");
+            continue;
+        }
+        upstream_draft u;
+        const auto missing =
+            read_table(in, *t, "[[sites.proxy.upstreams]]", upstream_keys(), u, &u.where);
+        for (std::string_view key : missing)
+            in.out().error(value_reader::pos(*t),
+                           "[[sites.proxy.upstreams]] entry is missing the required key '" +
+                               std::string(key) + "'");
+        if (u.name.empty() || !u.url_ok)
+            continue; // reported
+        auto& pools = d.proxy.pools;
+        auto pool = std::find_if(pools.begin(), pools.end(),
+                                 [&](const upstream_pool& p) { return p.name == u.name; });
+        if (pool == pools.end())
+            pool = pools.insert(pools.end(), upstream_pool{u.name, {}});
+        if (pool->servers.size() >= max_pool_servers) {
+            in.out().error(value_reader::pos(*t),
+                           "[[sites.proxy.upstreams]]: pool '" + u.name + "' has more than " +
+                               std::to_string(max_pool_servers) + " servers");
+            continue;
+        }
+        pool->servers.push_back(std::move(u.server));
+    }
+    return true;
+}
+
+// "/api", "/api/" -> "/api"; "/" stays. False when it is not an absolute path of printable
+// characters.
+bool normal_route_path(std::string& path) {
+    if (path.empty() || path.front() != '/' || std::any_of(path.begin(), path.end(), [](char c) {
+            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#';
+        }))
+        return false;
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    return true;
+}
+
+using route_draft = proxy_draft::route_draft;
+
+const std::vector<key_entry<route_draft>>& route_keys() {
+    using k = keys<route_draft>;
+    static const std::vector<key_entry<route_draft>> table{
+        k::custom("path",
+                  [](value_reader& in, const toml::node& v, route_draft& r) {
+                      auto text = in.nonempty_string(v, "path");
+                      if (!text)
+                          return false;
+                      if (!normal_route_path(*text)) {
+                          in.error(v, "path",
+                                   "'" + *text +
+                                       "' is not a path starting with '/' (no spaces, "
+                                       "query or fragment)");
+                          return false;
+                      }
+                      r.route.path = *text;
+                      r.route.pos = value_reader::pos(v);
+                      return true;
+                  })
+            .mandatory(),
+        k::custom("upstream",
+                  [](value_reader& in, const toml::node& v, route_draft& r) {
+                      auto text = in.nonempty_string(v, "upstream");
+                      if (!text)
+                          return false;
+                      r.upstream = *text;
+                      r.upstream_pos = value_reader::pos(v);
+                      return true;
+                  })
+            .mandatory(),
+        k::flag(
+            "strip_prefix", [](route_draft & r) -> auto& { return r.route.strip_prefix; }),
+        k::custom("rewrite_target",
+                  [](value_reader& in, const toml::node& v, route_draft& r) {
+                      auto text = in.nonempty_string(v, "rewrite_target");
+                      if (!text)
+                          return false;
+                      if (!normal_route_path(*text)) {
+                          in.error(v, "rewrite_target",
+                                   "'" + *text +
+                                       "' is not a path starting with '/' (no spaces, "
+                                       "query or fragment)");
+                          return false;
+                      }
+                      r.route.rewrite_target = *text;
+                      return true;
+                  }),
+        k::custom("websocket",
+                  [](value_reader& in, const toml::node& v, route_draft& r) {
+                      auto b = in.boolean(v, "websocket");
+                      if (!b)
+                          return false;
+                      r.websocket = *b;
+                      r.websocket_pos = value_reader::pos(v);
+                      return true;
+                  }),
+    };
+    return table;
+}
+
+bool read_routes(value_reader& in, const toml::node& v, proxy_draft& d) {
+    const auto* array = v.as_array();
+    if (array == nullptr) {
+        in.type_error(v, "routes", "an array of tables ([[sites.proxy.routes]])");
+        return false;
+    }
+    for (const auto& element : *array) {
+        const auto* t = element.as_table();
+        if (t == nullptr) {
+            in.type_error(element, "routes", "a table");
+            continue;
+        }
+        route_draft r;
+        const auto missing = read_table(in, *t, "[[sites.proxy.routes]]", route_keys(), r);
+        for (std::string_view key : missing)
+            in.out().error(value_reader::pos(*t),
+                           "[[sites.proxy.routes]] entry is missing the required key '" +
+                               std::string(key) + "'");
+        if (r.websocket)
+            in.out().error(r.websocket_pos,
+                           "websocket: proxying WebSocket upgrades is not supported yet");
+        if (r.route.strip_prefix && r.route.rewrite_target)
+            in.out().error(value_reader::pos(*t),
+                           "[[sites.proxy.routes]]: strip_prefix and rewrite_target both replace "
+                           "the matched prefix; set one of them");
+        if (!r.route.path.empty() && !r.upstream.empty())
+            d.routes.push_back(std::move(r));
+    }
+    return true;
+}
+
+bool read_add_headers(value_reader& in, const toml::node& v, site_proxy& p) {
+    const auto* t = in.table(v, "[sites.proxy.headers.add]");
+    if (t == nullptr)
+        return false;
+    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    for (auto&& [k, value] : *t)
+        entries.emplace_back(&k, &value);
+    // toml++ keeps keys sorted; the upstream gets them in the order they were written.
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        return a.first->source().begin < b.first->source().begin;
+    });
+    for (const auto& [k, value] : entries) {
+        const std::string name(k->str());
+        auto text = in.string(*value, "add." + name);
+        const std::string low = lower(name);
+        if (!valid_header_name(name)) {
+            in.out().error(value_reader::pos(*k), "add: '" + name + "' is not a valid header name");
+            continue;
+        }
+        if (std::find(std::begin(framing_headers), std::end(framing_headers), low) !=
+                std::end(framing_headers) ||
+            low == "host") {
+            in.out().error(value_reader::pos(*k),
+                           "add: '" + name + "' is set by the proxy and cannot be configured");
+            continue;
+        }
+        if (!text)
+            continue;
+        if (has_control(*text)) {
+            in.error(*value, "add",
+                     "the value of '" + name + "' contains a line break or control character");
+            continue;
+        }
+        p.headers.add.emplace_back(name, *text);
+    }
+    return true;
+}
+
+bool read_remove_headers(value_reader& in, const toml::node& v, site_proxy& p) {
+    const auto* array = v.as_array();
+    if (array == nullptr) {
+        in.type_error(v, "remove", "an array of header names");
+        return false;
+    }
+    bool ok = true;
+    for (const auto& element : *array) {
+        auto name = in.nonempty_string(element, "remove");
+        if (!name) {
+            ok = false;
+            continue;
+        }
+        if (!valid_header_name(*name)) {
+            in.error(element, "remove", "'" + *name + "' is not a valid header name");
+            ok = false;
+            continue;
+        }
+        if (lower(*name) == "host") {
+            in.error(element, "remove", "'Host' cannot be removed (a request needs one)");
+            ok = false;
+            continue;
+        }
+        p.headers.remove.push_back(lower(*name));
+    }
+    return ok;
+}
+
+template <class Field>
+auto in_proxy(Field field) {
+    return [field](proxy_draft & d) -> auto& {
+        return std::invoke(field, d.proxy);
+    };
+}
+
+const std::vector<key_entry<site_proxy>>& balancing_keys() {
+    using k = keys<site_proxy>;
+    static const std::vector<key_entry<site_proxy>> table{
+        k::choice("method", &site_proxy::method,
+                  std::vector<std::pair<std::string_view, balance_method>>{
+                      {"round_robin", balance_method::round_robin},
+                      {"weighted", balance_method::weighted},
+                      {"least_connections", balance_method::least_connections},
+                  }),
+        k::not_yet("sticky_sessions", "'sticky_sessions'",
+                   "a consistent hash on the client address or a header"),
+    };
+    return table;
+}
+
+const std::vector<key_entry<site_proxy>>& timeout_keys() {
+    using k = keys<site_proxy>;
+    static const std::vector<key_entry<site_proxy>> table{
+        k::duration("connect", &site_proxy::connect_timeout, false),
+        k::duration("read", &site_proxy::read_timeout, false),
+        k::duration("write", &site_proxy::write_timeout, false),
+    };
+    return table;
+}
+
+const std::vector<key_entry<site_proxy>>& header_keys() {
+    using k = keys<site_proxy>;
+    static const std::vector<key_entry<site_proxy>> table{
+        k::flag(
+            "preserve_host", [](site_proxy & p) -> auto& { return p.headers.preserve_host; }),
+        k::flag(
+            "add_x_forwarded", [](site_proxy & p) -> auto& { return p.headers.add_x_forwarded; }),
+        k::flag(
+            "add_forwarded", [](site_proxy & p) -> auto& { return p.headers.add_forwarded; }),
+        k::custom("add", read_add_headers),
+        k::custom("remove", read_remove_headers),
+    };
+    return table;
+}
+
+const std::vector<key_entry<proxy_draft>>& proxy_keys() {
+    using k = keys<proxy_draft>;
+    static const std::vector<key_entry<proxy_draft>> table{
+        k::flag("enabled", &proxy_draft::enabled),
+        k::custom("upstreams", read_upstreams),
+        k::custom("routes", read_routes),
+        k::table("load_balancing", "[sites.proxy.load_balancing]", in_proxy(std::identity{}),
+                 balancing_keys()),
+        k::table("timeout", "[sites.proxy.timeout]", in_proxy(std::identity{}), timeout_keys()),
+        k::table("headers", "[sites.proxy.headers]", in_proxy(std::identity{}), header_keys()),
+        k::count(
+            "retries", [](proxy_draft & d) -> auto& { return d.proxy.retries; }, 0, 10),
+        k::not_yet("health_check", "[sites.proxy.health_check]",
+                   "active upstream health checks; a server that refuses connections is "
+                   "skipped for the request"),
+        k::not_yet("trusted_proxies", "'trusted_proxies'",
+                   "inbound X-Forwarded-* headers are always replaced"),
+    };
+    return table;
+}
+
+} // namespace
+
+bool read_proxy(value_reader& in, const toml::node& v, proxy_draft& d) {
+    const auto* t = in.table(v, "[sites.proxy]");
+    if (t == nullptr)
+        return false;
+    d.pos = value_reader::pos(*t);
+    read_table(in, *t, "[sites.proxy]", proxy_keys(), d);
+    return true;
+}
+
+std::optional<site_proxy> finish_proxy(proxy_draft& d, const std::string& what, report& out) {
+    if (!d.enabled)
+        return std::nullopt;
+    if (d.proxy.pools.empty()) {
+        if (!d.upstreams_given)
+            out.error(d.pos, what + ": [sites.proxy] is enabled without [[sites.proxy.upstreams]]");
+        return std::nullopt; // a refused entry was reported already
+    }
+    std::set<std::string> paths;
+    for (auto& r : d.routes) {
+        const auto& pools = d.proxy.pools;
+        auto pool = std::find_if(pools.begin(), pools.end(),
+                                 [&](const upstream_pool& p) { return p.name == r.upstream; });
+        if (pool == pools.end()) {
+            std::string names;
+            for (const auto& p : pools)
+                names += (names.empty() ? "'" : ", '") + p.name + "'";
+            out.error(r.upstream_pos, "upstream: no [[sites.proxy.upstreams]] is named '" +
+                                          r.upstream + "' (there are " + names + ")");
+            continue;
+        }
+        if (!paths.insert(r.route.path).second) {
+            out.error(r.route.pos, "path: '" + r.route.path + "' has a route already");
+            continue;
+        }
+        r.route.pool = static_cast<std::size_t>(pool - pools.begin());
+        d.proxy.routes.push_back(std::move(r.route));
+    }
+    if (d.routes.empty())
+        out.warning(d.pos, what + ": [sites.proxy] has no [[sites.proxy.routes]], so nothing is "
+                                  "proxied");
+    // The longest prefix wins: the matcher takes the first route that matches.
+    std::stable_sort(
+        d.proxy.routes.begin(), d.proxy.routes.end(),
+        [](const proxy_route& a, const proxy_route& b) { return a.path.size() > b.path.size(); });
+    return std::move(d.proxy);
+}
+
+void resolve_upstreams(snapshot& config, report& out) {
+    for (auto& site : config.sites) {
+        if (!site.proxy)
+            continue;
+        for (auto& pool : site.proxy->pools) {
+            for (auto& server : pool.servers) {
+                if (!server.addresses.empty())
+                    continue; // an IP literal
+                addrinfo hints{};
+                hints.ai_socktype = SOCK_STREAM;
+                hints.ai_flags = AI_ADDRCONFIG;
+                addrinfo* found = nullptr;
+                const int rc = ::getaddrinfo(server.host.c_str(), nullptr, &hints, &found);
+                if (rc != 0) {
+                    out.error(server.pos,
+                              "url: cannot resolve '" + server.host + "': " + ::gai_strerror(rc));
+                    continue;
+                }
+                for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+                    sockaddr_storage storage{};
+                    std::memcpy(&storage, a->ai_addr,
+                                std::min<std::size_t>(a->ai_addrlen, sizeof storage));
+                    auto address = net::ip_address::from_sockaddr(storage);
+                    if (address && std::find(server.addresses.begin(), server.addresses.end(),
+                                             address->first) == server.addresses.end())
+                        server.addresses.push_back(address->first);
+                }
+                ::freeaddrinfo(found);
+                if (server.addresses.empty())
+                    out.error(server.pos, "url: '" + server.host + "' has no IPv4 or IPv6 address");
+            }
+        }
+    }
+}
+
+} // namespace bws::config::detail
