@@ -1,0 +1,82 @@
+// Balancers and idle upstream connections of a site (see site_upstreams.hpp).
+#include "proxy/site_upstreams.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace bws::proxy {
+
+namespace {
+
+// An idle connection is usable when reading would block: no EOF, no reset, and no stray
+// bytes (which would be the start of a response to nothing).
+bool still_open(upstream_connection& c) {
+    if (c.buffer.size() > 0)
+        return false;
+    char byte;
+    const auto n = ::recv(c.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+} // namespace
+
+site_upstreams::site_upstreams(const config::site_proxy& config) : config_(config) {
+    balancers_.reserve(config.pools.size());
+    idle_.resize(config.pools.size());
+    for (std::size_t i = 0; i < config.pools.size(); ++i) {
+        balancers_.emplace_back(config.pools[i], config.method);
+        idle_[i].resize(config.pools[i].servers.size());
+    }
+}
+
+std::unique_ptr<upstream_connection> site_upstreams::take_idle(std::size_t pool, std::size_t server,
+                                                               clock::time_point now) {
+    auto& stack = idle_[pool][server];
+    while (!stack.empty()) {
+        auto c = std::move(stack.back());
+        stack.pop_back();
+        if (now - c->idle_since < idle_timeout && still_open(*c)) {
+            c->reused = true;
+            return c;
+        }
+        boost::system::error_code ec;
+        c->socket.close(ec);
+    }
+    return nullptr;
+}
+
+void site_upstreams::put_idle(std::unique_ptr<upstream_connection> c, clock::time_point now) {
+    auto& stack = idle_[c->pool][c->server];
+    c->idle_since = now;
+    c->buffer.clear();
+    if (stack.size() >= max_idle_per_server) {
+        boost::system::error_code ec;
+        stack.front()->socket.close(ec);
+        stack.erase(stack.begin());
+    }
+    stack.push_back(std::move(c));
+}
+
+void site_upstreams::prune(clock::time_point now) {
+    for (auto& pool : idle_)
+        for (auto& stack : pool)
+            std::erase_if(stack, [&](const std::unique_ptr<upstream_connection>& c) {
+                if (now - c->idle_since < idle_timeout)
+                    return false;
+                boost::system::error_code ec;
+                c->socket.close(ec);
+                return true;
+            });
+}
+
+std::size_t site_upstreams::idle_count() const {
+    std::size_t n = 0;
+    for (const auto& pool : idle_)
+        for (const auto& stack : pool)
+            n += stack.size();
+    return n;
+}
+
+} // namespace bws::proxy

@@ -1,0 +1,61 @@
+// One worker's view of a site's upstreams: a balancer per pool and the idle keep-alive
+// connections to each server, reused by later requests. Built per worker generation.
+#pragma once
+
+#include "config/model.hpp"
+#include "proxy/balancer.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace bws::proxy {
+
+// A connection to one server of one pool.
+struct upstream_connection {
+    explicit upstream_connection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
+
+    boost::asio::ip::tcp::socket socket;
+    boost::beast::flat_buffer buffer; // read from the upstream, not parsed yet
+    std::size_t pool = 0;
+    std::size_t server = 0;
+    bool reused = false; // taken from the idle set: the upstream may have closed it meanwhile
+    std::chrono::steady_clock::time_point idle_since{};
+};
+
+class site_upstreams {
+public:
+    using clock = std::chrono::steady_clock;
+
+    // Idle connections kept per server, and how long one may stay idle: shorter than the idle
+    // timeouts of common application servers (Node.js 5 s, gunicorn 2 s is the exception),
+    // so bws is usually the side that closes.
+    static constexpr std::size_t max_idle_per_server = 32;
+    static constexpr std::chrono::seconds idle_timeout{4};
+
+    explicit site_upstreams(const config::site_proxy& config);
+
+    const config::site_proxy& config() const { return config_; }
+    balancer& pool(std::size_t i) { return balancers_[i]; }
+
+    // An idle connection to the server that still looks open, or null.
+    std::unique_ptr<upstream_connection> take_idle(std::size_t pool, std::size_t server,
+                                                   clock::time_point now);
+    // Keeps a connection whose last response ended cleanly, for the next request.
+    void put_idle(std::unique_ptr<upstream_connection> c, clock::time_point now);
+    // Closes the connections idle for longer than idle_timeout.
+    void prune(clock::time_point now);
+    std::size_t idle_count() const;
+
+private:
+    const config::site_proxy& config_;
+    std::vector<balancer> balancers_;
+    // [pool][server]: a stack, most recently used last (it is the likeliest to be open).
+    std::vector<std::vector<std::vector<std::unique_ptr<upstream_connection>>>> idle_;
+};
+
+} // namespace bws::proxy
