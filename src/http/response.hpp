@@ -41,6 +41,9 @@ struct response {
     // Set by handlers that report an error status without a body of their own: the session
     // fills in the site's error page (or the built-in one).
     bool use_error_page = false;
+    // The body follows later (the proxy streams it): the handler's headers carry the
+    // framing, so no Content-Length is added.
+    bool streamed = false;
 
     std::uint64_t content_length() const {
         std::uint64_t n = 0;

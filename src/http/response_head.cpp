@@ -45,7 +45,7 @@ std::uint64_t serialize_head(std::string& out, const response& r, const head_con
     out += context.site_block;
     const bool bodiless_status = r.status == 304 || r.status == 204;
     const std::uint64_t length = r.content_length();
-    if (!has_length && !bodiless_status)
+    if (!has_length && !bodiless_status && !r.streamed)
         fmt::format_to(it, "Content-Length: {}\r\n", length);
     out += context.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     return head_request || bodiless_status ? 0 : length;

@@ -2,7 +2,9 @@
 // health endpoint before the static files, in the order the checks were always made.
 #include "http/router.hpp"
 
+#include "config/model.hpp"
 #include "http/host.hpp"
+#include "proxy/route_match.hpp"
 
 namespace bws::http {
 
@@ -20,7 +22,7 @@ route_decision error(std::size_t site, unsigned status, bool close) {
 } // namespace
 
 route_decision route(const vhost_table& vhosts, std::string_view health_path,
-                     const request_head& head) {
+                     const request_head& head, proxy_table proxies) {
     namespace bhttp = boost::beast::http;
     const bool head_request = head.method == bhttp::verb::head;
 
@@ -67,14 +69,8 @@ route_decision route(const vhost_table& vhosts, std::string_view health_path,
     if (d.path.empty())
         d.path = "/";
 
-    if (head.method != bhttp::verb::get && !head_request) {
-        d.kind = route_kind::error;
-        d.status = 405;
-        d.allow_header = true;
-        return d;
-    }
-
-    if (!health_path.empty() && d.path.size() >= health_path.size() &&
+    const bool get_or_head = head.method == bhttp::verb::get || head_request;
+    if (get_or_head && !health_path.empty() && d.path.size() >= health_path.size() &&
         d.path.compare(0, health_path.size(), health_path) == 0) {
         const auto rest = d.path.substr(health_path.size());
         if (rest.empty() || rest == "/") {
@@ -85,6 +81,30 @@ route_decision route(const vhost_table& vhosts, std::string_view health_path,
             d.kind = route_kind::health_detailed;
             return d;
         }
+    }
+
+    if (site < proxies.size() && proxies[site] != nullptr) {
+        // Matched without dot segments, so "/api/../admin" cannot reach an upstream as /api.
+        auto clean = proxy::remove_dot_segments(d.path);
+        if (!clean) {
+            d.kind = route_kind::error;
+            d.status = 400;
+            d.close = true;
+            return d;
+        }
+        if (const auto* r = proxy::match_route(*proxies[site], *clean)) {
+            d.kind = route_kind::proxy;
+            d.proxy_route = r;
+            d.proxy_path = std::move(*clean);
+            return d;
+        }
+    }
+
+    if (!get_or_head) {
+        d.kind = route_kind::error;
+        d.status = 405;
+        d.allow_header = true;
+        return d;
     }
     d.kind = route_kind::static_files;
     return d;

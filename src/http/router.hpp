@@ -7,7 +7,14 @@
 #include "http/vhost_table.hpp"
 
 #include <cstddef>
+#include <span>
+#include <string>
 #include <string_view>
+
+namespace bws::config {
+struct proxy_route;
+struct site_proxy;
+} // namespace bws::config
 
 namespace bws::http {
 
@@ -15,6 +22,7 @@ enum class route_kind {
     health,          // the health path (or health path + "/")
     health_detailed, // health path + "/detailed"
     static_files,    // the site's static handler
+    proxy,           // a [[sites.proxy.routes]] entry: forwarded to its upstream pool
     error,           // answer `status` with the site's error page
 };
 
@@ -34,11 +42,19 @@ struct route_decision {
     // handshake chose (421), plain sites redirect it to HTTPS.
     std::string host;
     bool host_matched = false;
+    // route_kind::proxy: the route, and the path without dot segments that it matched.
+    const config::proxy_route* proxy_route = nullptr;
+    std::string proxy_path;
 };
 
+// The [sites.proxy] of each site by index (null: the site does not proxy).
+using proxy_table = std::span<const config::site_proxy* const>;
+
 // `vhosts` is the table of the listener the request arrived on; `health_path` is the
-// configured one (empty: no health endpoint). The views in the result point into `head`.
+// configured one (empty: no health endpoint); `proxies` the sites' proxy routes, checked after
+// the health endpoint and before the method check (a proxied path takes any method). The
+// views in the result point into `head`.
 route_decision route(const vhost_table& vhosts, std::string_view health_path,
-                     const request_head& head);
+                     const request_head& head, proxy_table proxies = {});
 
 } // namespace bws::http

@@ -9,6 +9,7 @@
 #include "http/session.hpp"
 #include "http/tls_stream.hpp"
 #include "log/context.hpp"
+#include "proxy/site_upstreams.hpp"
 #include "tls/certificate.hpp"
 #include "tls/context.hpp"
 
@@ -60,6 +61,7 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         server_header_ = fmt::format("Server: bws/{}\r\n", BWS_VERSION);
 
     sites_.resize(config_->sites.size());
+    proxies_.resize(config_->sites.size(), nullptr);
     for (std::size_t i = 0; i < config_->sites.size(); ++i) {
         const auto& site = config_->sites[i];
         auto& runtime = sites_[i];
@@ -91,6 +93,11 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
                              path.string(), status);
         }
         runtime.access_log = log::make_access_log(*config_, site);
+        if (site.proxy) {
+            runtime.upstreams = std::make_unique<proxy::site_upstreams>(*site.proxy);
+            proxies_[i] = &*site.proxy;
+            keep_fields_ = true;
+        }
         spdlog::info("site {} ready: {} on {}, root {}", site.name, fmt::join(site.hostnames, ", "),
                      config::listen_address{site.bind, site.port}.to_string(),
                      site.static_dir.string());
@@ -311,6 +318,9 @@ void server::on_sweep() {
             s.on_deadline();
     });
     flush_logs();
+    for (auto& site : sites_)
+        if (site.upstreams)
+            site.upstreams->prune(now);
     sweep_timer_.expires_after(sweep_interval);
     sweep_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec)

@@ -7,6 +7,7 @@
 #include "config/model.hpp"
 #include "http/failure_funnel.hpp"
 #include "http/response.hpp"
+#include "http/router.hpp"
 #include "http/vhost_table.hpp"
 #include "log/access_log.hpp"
 #include "net/conn_limit.hpp"
@@ -39,6 +40,10 @@ namespace bws::tls {
 class context_table;
 } // namespace bws::tls
 
+namespace bws::proxy {
+class site_upstreams;
+} // namespace bws::proxy
+
 namespace bws::http {
 
 class session_base;
@@ -47,10 +52,11 @@ class session_base;
 struct site_runtime {
     const config::site* config = nullptr;
     std::unique_ptr<files::static_handler> files;
-    std::string header_block;                    // "Name: value\r\n" for every site header
-    std::vector<std::string> header_names;       // lower-case, to let them override ours
-    std::map<unsigned, std::string> error_pages; // status -> page body
-    std::shared_ptr<log::access_log> access_log; // null when off
+    std::string header_block;                         // "Name: value\r\n" for every site header
+    std::vector<std::string> header_names;            // lower-case, to let them override ours
+    std::map<unsigned, std::string> error_pages;      // status -> page body
+    std::shared_ptr<log::access_log> access_log;      // null when off
+    std::unique_ptr<proxy::site_upstreams> upstreams; // sites that proxy
     std::uint64_t requests = 0;
     std::uint64_t tls_handshake_failures = 0; // handshakes that chose this site and failed
 };
@@ -100,6 +106,10 @@ public:
     const config::limits& limits() const { return config_->server.limits; }
     site_runtime& site(std::size_t index) { return sites_[index]; }
     const vhost_table& vhosts(std::size_t listener) const { return listeners_[listener].vhosts; }
+    // Each site's [sites.proxy] by index (null for sites that do not proxy), for route().
+    proxy_table proxies() const { return proxies_; }
+    // Whether requests keep every header field: some site proxies them.
+    bool keep_fields() const { return keep_fields_; }
     std::size_t default_site(std::size_t listener) const;
     // Whether a certificate of TLS site `site` names `host` (normalised).
     bool certificate_covers(std::size_t site, const std::string& host) const;
@@ -140,6 +150,8 @@ private:
     unsigned generation_;
     std::shared_ptr<files::file_cache> file_cache_;
     std::vector<site_runtime> sites_;
+    std::vector<const config::site_proxy*> proxies_;
+    bool keep_fields_ = false;
     std::vector<listener_runtime> listeners_;
     server_options options_;
     std::list<session_base*> sessions_;

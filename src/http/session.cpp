@@ -7,6 +7,7 @@
 #include "files/static_handler.hpp"
 #include "http/failure_funnel.hpp"
 #include "http/https_redirect.hpp"
+#include "http/proxy_call.hpp"
 #include "http/request_log.hpp"
 #include "http/response_head.hpp"
 #include "http/server.hpp"
@@ -47,6 +48,9 @@ template <class Stream>
 session<Stream>::session(server& owner, Stream stream, std::size_t listener)
     : session_base(owner), stream_(std::move(stream)), listener_(listener),
       site_(owner.default_site(listener)) {}
+
+template <class Stream>
+session<Stream>::~session() = default;
 
 template <class Stream>
 void session<Stream>::start() {
@@ -198,7 +202,7 @@ void session<Stream>::on_read(boost::system::error_code ec, std::size_t bytes) {
 template <class Stream>
 void session<Stream>::parse() {
     if (!parser_) {
-        parser_.emplace(server_.limits());
+        parser_.emplace(server_.limits(), server_.keep_fields());
         request_time_ = std::chrono::system_clock::now();
         request_start_ = clock::now();
     }
@@ -215,12 +219,11 @@ void session<Stream>::parse() {
             return;
         }
         if (parser_->is_header_done() && !parser_->is_done()) {
-            // A body follows. bws has no handler that accepts one, so only GET/HEAD bodies
-            // are read (and discarded, within max_body_size); anything else is answered
-            // right away and the connection is closed instead of reading the body.
+            // A body follows. Only the proxy takes one; for the other handlers only GET/HEAD
+            // bodies are read (and discarded, within max_body_size), and anything else is
+            // answered right away and the connection closed instead of reading the body.
             auto method = parser_->head().method;
             if (method != bhttp::verb::get && method != bhttp::verb::head) {
-                keep_alive_ = false;
                 handle_request();
                 return;
             }
@@ -244,7 +247,8 @@ void session<Stream>::handle_request() {
     ++requests_;
     phase_ = phase::writing;
 
-    auto decision = route(server_.vhosts(listener_), server_.config().server.health_path, head);
+    auto decision = route(server_.vhosts(listener_), server_.config().server.health_path, head,
+                          server_.proxies());
     if (!check_tls_site(decision))
         return;
     site_ = decision.site;
@@ -260,6 +264,10 @@ void session<Stream>::handle_request() {
 
     if (redirect_to_https(decision, head))
         return;
+    if (decision.kind == route_kind::proxy)
+        return start_proxy(decision);
+    if (!parser_->is_done())
+        keep_alive_ = false; // a body nothing reads: answered, then the connection closes
 
     switch (decision.kind) {
     case route_kind::error: {
@@ -275,6 +283,7 @@ void session<Stream>::handle_request() {
         return respond(server_.health_response(decision.kind == route_kind::health_detailed), site_,
                        decision.head);
     case route_kind::static_files:
+    case route_kind::proxy:
         break;
     }
     files::request_info info;
@@ -372,6 +381,10 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
 
 template <class Stream>
 void session<Stream>::on_written() {
+    if (call_ && call_->client_write) {
+        on_proxy_written();
+        return;
+    }
     if (parser_) {
         finished_request request;
         request.time = request_time_;
@@ -457,6 +470,8 @@ void session<Stream>::close_now() {
     phase_ = phase::closed;
     boost::system::error_code ec;
     stream_.close(ec);
+    if (call_)
+        proxy_release(false);
 }
 
 template <class Stream>
@@ -467,6 +482,9 @@ void session<Stream>::on_deadline() {
     case phase::lingering:
     case phase::writing:
         close_now();
+        break;
+    case phase::proxying:
+        on_proxy_deadline();
         break;
     case phase::reading: {
         // Headers (or a body) did not arrive in time: stop reading, answer 408, close.

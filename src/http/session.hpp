@@ -39,11 +39,13 @@
 namespace bws::http {
 
 enum class failure_kind;
+struct proxy_call;
 
 template <class Stream>
 class session final : public session_base {
 public:
     session(server& owner, Stream stream, std::size_t listener);
+    ~session() override;
 
     void start();
     void on_deadline() override;
@@ -51,7 +53,8 @@ public:
     void close() override { close_now(); }
 
 private:
-    enum class phase { handshaking, idle, reading, writing, lingering, closed };
+    // proxying: waiting for the upstream or for the request body a proxied request sends up.
+    enum class phase { handshaking, idle, reading, writing, proxying, lingering, closed };
 
     std::shared_ptr<session> self() {
         return std::static_pointer_cast<session>(shared_from_this());
@@ -86,10 +89,34 @@ private:
     void linger_read();
     void close_now();
 
+    // The reverse proxy (session_proxy.cpp): one upstream exchange per proxied request.
+    void start_proxy(route_decision& decision);
+    void proxy_connect();
+    void proxy_connect_address();
+    void on_proxy_connected(const boost::system::error_code& ec);
+    void proxy_send_head();
+    void proxy_pump_body();
+    void proxy_read_client();
+    void proxy_send_body();
+    void proxy_read_head();
+    void proxy_on_head();
+    void proxy_stream();
+    void proxy_read_upstream(void (session::*next)());
+    void proxy_write_client(bool last);
+    void on_proxy_written();
+    void proxy_finish();
+    // Before the response head went out: answers `status` (502, 503, 504) or, for a request
+    // that failed on a reused connection, tries once more on a fresh one. After it: closes.
+    void proxy_fail(unsigned status, const boost::system::error_code& ec, std::string_view what);
+    // Ends the upstream side: the connection goes back to the idle set when `reusable`.
+    void proxy_release(bool reusable);
+    void on_proxy_deadline();
+
     Stream stream_;
     std::size_t listener_;
     boost::beast::flat_buffer buffer_;
     std::optional<request_parser> parser_;
+    std::unique_ptr<proxy_call> call_; // a proxied request in progress
     phase phase_ = phase::idle;
     std::size_t requests_ = 0;
     bool keep_alive_ = true;

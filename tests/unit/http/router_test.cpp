@@ -1,6 +1,8 @@
 // http::route: every decision it can make, from request heads built in the test.
 #include "http/router.hpp"
 
+#include "config/model.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -165,6 +167,47 @@ TEST_F(Router, SaysWhetherANameMatchedAndKeepsTheNormalisedHost) {
     EXPECT_EQ(fallback.site, 3u);
     EXPECT_FALSE(fallback.host_matched);
     EXPECT_EQ(fallback.host, "unknown.test");
+}
+
+TEST_F(Router, ProxyRoutesTakeAnyMethodAfterTheHealthPath) {
+    bws::config::site_proxy proxy;
+    bws::config::proxy_route api;
+    api.path = "/api";
+    proxy.routes.push_back(api);
+    std::vector<const bws::config::site_proxy*> proxies{nullptr, &proxy, nullptr, nullptr};
+
+    auto h = get("/api/users?id=7");
+    h.method = verb::post;
+    auto d = route(vhosts_, "/health", h, proxies);
+    EXPECT_EQ(d.kind, route_kind::proxy);
+    EXPECT_EQ(d.proxy_route, &proxy.routes[0]);
+    EXPECT_EQ(d.proxy_path, "/api/users");
+    EXPECT_EQ(d.query, "id=7");
+
+    // The health endpoint stays bws's own; other paths fall through to the static files.
+    EXPECT_EQ(route(vhosts_, "/health", get("/health"), proxies).kind, route_kind::health);
+    EXPECT_EQ(route(vhosts_, "/health", get("/apix"), proxies).kind, route_kind::static_files);
+    h.target = "/other";
+    EXPECT_EQ(route(vhosts_, "/health", h, proxies).status, 405u);
+    // Another site (the default) does not proxy.
+    EXPECT_EQ(route(vhosts_, "/health", get("/api", "b.test"), proxies).kind,
+              route_kind::static_files);
+}
+
+TEST_F(Router, ProxyRoutesMatchWithoutDotSegments) {
+    bws::config::site_proxy proxy;
+    bws::config::proxy_route api;
+    api.path = "/api";
+    proxy.routes.push_back(api);
+    std::vector<const bws::config::site_proxy*> proxies{nullptr, &proxy};
+    auto d = route(vhosts_, "/health", get("/x/../api/y"), proxies);
+    EXPECT_EQ(d.kind, route_kind::proxy);
+    EXPECT_EQ(d.proxy_path, "/api/y");
+    EXPECT_EQ(route(vhosts_, "/health", get("/api/../etc"), proxies).kind,
+              route_kind::static_files);
+    d = route(vhosts_, "/health", get("/../api"), proxies);
+    EXPECT_EQ(d.status, 400u);
+    EXPECT_TRUE(d.close);
 }
 
 } // namespace

@@ -1,0 +1,681 @@
+// The session's reverse-proxy path (see session.cpp for the state machine): pick a server
+// (balancer), connect or reuse an idle connection, send the re-serialised request head and
+// stream the body up, read the response head, and stream the body down with backpressure:
+// one buffer of at most proxy_chunk bytes is in flight in each direction, so memory per
+// proxied request is bounded whatever the body sizes. Timeouts are the session's deadline,
+// checked by the server's sweep.
+#include "http/failure_funnel.hpp"
+#include "http/header_text.hpp"
+#include "http/proxy_call.hpp"
+#include "http/server.hpp"
+#include "http/session.hpp"
+#include "proxy/forward_headers.hpp"
+#include "proxy/route_match.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+namespace bws::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr std::size_t proxy_chunk = 64 * 1024; // bytes buffered per direction
+constexpr std::size_t upstream_read = 16 * 1024;
+
+template <class S>
+constexpr bool is_tls = requires {
+    S::has_handshake;
+};
+
+// RFC 9110 §9.2.2: requests that may be sent again when a reused connection turns out to
+// have been closed by the upstream before it answered.
+bool idempotent(bhttp::verb m) {
+    switch (m) {
+    case bhttp::verb::get:
+    case bhttp::verb::head:
+    case bhttp::verb::options:
+    case bhttp::verb::put:
+    case bhttp::verb::delete_:
+    case bhttp::verb::trace:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Response headers never passed to the client: hop-by-hop ones, the framing (bws frames the
+// body itself) and Date/Server (bws sends its own, like nginx).
+bool dropped_response_header(std::string_view name, const std::vector<std::string>& tokens) {
+    return proxy::is_hop_by_hop(name, tokens) || iequals(name, "content-length") ||
+           iequals(name, "date") || iequals(name, "server");
+}
+
+} // namespace
+
+template <class Stream>
+void session<Stream>::start_proxy(route_decision& decision) {
+    auto& site = server_.site(site_);
+    call_ = std::make_unique<proxy_call>();
+    call_->upstreams = site.upstreams.get();
+    call_->route = decision.proxy_route;
+    call_->request_body = !parser_->is_done();
+    if (call_->request_body && parser_->content_length())
+        call_->request_length = *parser_->content_length();
+    call_->request_chunked = call_->request_body && !call_->request_length;
+    call_->target = proxy::upstream_target(*decision.proxy_route, decision.proxy_path,
+                                           decision.query, decision.has_query);
+    const auto& pool = call_->upstreams->config().pools[call_->route->pool];
+    auto& balancer = call_->upstreams->pool(call_->route->pool);
+    const auto now = clock::now();
+    call_->all_down = true;
+    for (std::size_t i = 0; i < pool.servers.size(); ++i)
+        if (!balancer.is_down(i, now))
+            call_->all_down = false;
+    phase_ = phase::proxying;
+    proxy_connect();
+}
+
+template <class Stream>
+void session<Stream>::proxy_connect() {
+    auto& call = *call_;
+    const auto& config = call.upstreams->config();
+    auto& balancer = call.upstreams->pool(call.route->pool);
+    const auto now = clock::now();
+    std::optional<std::size_t> pick;
+    if (call.attempts <= config.retries)
+        pick = balancer.pick(call.tried, now);
+    if (!pick) {
+        // Every server (within the retries) was tried and none took the connection.
+        const unsigned status = call.timed_out ? 504 : (call.all_down ? 503 : 502);
+        call.waiting = proxy_call::wait::none;
+        proxy_fail(status, {}, "no server of the pool could be reached");
+        return;
+    }
+    call.server = *pick;
+    call.tried |= std::uint64_t{1} << *pick;
+    ++call.attempts;
+    call.address = 0;
+    call.timed_out = false;
+
+    // The head names the server when Host is not preserved, so it is built per server.
+    const auto& server = config.pools[call.route->pool].servers[call.server];
+    auto& head = parser_->head();
+    proxy::forward_request f;
+    f.method = head.method_string;
+    f.target = call.target;
+    f.fields = &head.fields;
+    f.host = head.host;
+    f.client_ip = client_address_;
+    if constexpr (is_tls<Stream>)
+        f.https = !stream_.is_plain();
+    if (call.request_body) {
+        f.content_length = call.request_length;
+        f.chunked = !call.request_length;
+    }
+    proxy::build_request_head(call.head, f, server, config.headers);
+
+    // A request with a body goes on a fresh connection: if a reused one had been closed by
+    // the upstream, the body could not be sent again.
+    if (!call.request_body) {
+        if (auto idle = call.upstreams->take_idle(call.route->pool, call.server, now)) {
+            call.conn = std::move(idle);
+            on_proxy_connected({});
+            return;
+        }
+    }
+    proxy_connect_address();
+}
+
+template <class Stream>
+void session<Stream>::proxy_connect_address() {
+    auto& call = *call_;
+    const auto& config = call.upstreams->config();
+    const auto& server = config.pools[call.route->pool].servers[call.server];
+    if (server.addresses.empty()) {
+        on_proxy_connected(asio::error::host_not_found);
+        return;
+    }
+    const auto& address = server.addresses[call.address];
+    boost::system::error_code ec;
+    const auto ip = asio::ip::make_address(address.to_string(), ec);
+    asio::ip::tcp::socket socket(stream_.get_executor());
+    call.conn = std::make_unique<proxy::upstream_connection>(std::move(socket));
+    call.conn->pool = call.route->pool;
+    call.conn->server = call.server;
+    call.waiting = proxy_call::wait::connect;
+    deadline_ = clock::now() + config.connect_timeout;
+    call.conn->socket.async_connect(
+        asio::ip::tcp::endpoint(ip, server.port),
+        [self = self()](const boost::system::error_code& e) { self->on_proxy_connected(e); });
+}
+
+template <class Stream>
+void session<Stream>::on_proxy_connected(const boost::system::error_code& ec) {
+    if (phase_ == phase::closed || !call_)
+        return;
+    auto& call = *call_;
+    call.waiting = proxy_call::wait::none;
+    const auto& config = call.upstreams->config();
+    const auto& server = config.pools[call.route->pool].servers[call.server];
+    if (ec) {
+        const bool timed_out = call.timed_out || ec == asio::error::timed_out;
+        server_.failures().report(failure_kind::upstream, timed_out ? asio::error::timed_out : ec,
+                                  server_.site(site_).config->name, client_address_,
+                                  "connecting to " + server.url);
+        boost::system::error_code ignored;
+        call.conn->socket.close(ignored);
+        call.conn.reset();
+        if (call.address + 1 < server.addresses.size()) {
+            ++call.address; // the next address of the same server
+            call.timed_out = false;
+            proxy_connect_address();
+            return;
+        }
+        call.upstreams->pool(call.route->pool).failed(call.server, clock::now());
+        // Nothing was sent: any request can go to the next server.
+        call.timed_out = timed_out;
+        proxy_connect();
+        return;
+    }
+    if (!call.conn->reused) {
+        boost::system::error_code ignored;
+        call.conn->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+    call.upstreams->pool(call.route->pool).started(call.server);
+    call.counted = true;
+    if (call.request_body && parser_->head().expect_continue) {
+        // The client waits for this before it sends the body (RFC 9110 §10.1.1); bws reads the
+        // body itself, so the upstream never sees the Expect.
+        out_head_ = "HTTP/1.1 100 Continue\r\n\r\n";
+        out_head_sent_ = 0;
+        out_body_.clear();
+        piece_ = 0;
+        piece_sent_ = 0;
+        call.client_write = true;
+        phase_ = phase::writing;
+        do_write();
+        return;
+    }
+    proxy_send_head();
+}
+
+template <class Stream>
+void session<Stream>::proxy_send_head() {
+    auto& call = *call_;
+    phase_ = phase::proxying;
+    call.waiting = proxy_call::wait::upstream_write;
+    deadline_ = clock::now() + call.upstreams->config().write_timeout;
+    asio::async_write(call.conn->socket, asio::buffer(call.head),
+                      [self = self()](const boost::system::error_code& ec, std::size_t) {
+                          if (self->phase_ == phase::closed || !self->call_)
+                              return;
+                          self->call_->waiting = proxy_call::wait::none;
+                          if (ec) {
+                              self->proxy_fail(self->call_->timed_out ? 504 : 502, ec,
+                                               "sending the request");
+                              return;
+                          }
+                          if (self->call_->request_body)
+                              self->proxy_pump_body();
+                          else
+                              self->proxy_read_head();
+                      });
+}
+
+template <class Stream>
+void session<Stream>::proxy_pump_body() {
+    auto& call = *call_;
+    parser_->set_body_sink(&call.body, proxy_chunk);
+    while (true) {
+        if (call.body.size() >= proxy_chunk || (parser_->is_done() && !call.body.empty())) {
+            proxy_send_body();
+            return;
+        }
+        if (parser_->is_done()) {
+            parser_->set_body_sink(nullptr, 0);
+            if (call.request_chunked) {
+                call.body_sent = true;
+                call.frame = "0\r\n\r\n";
+                proxy_send_body();
+                return;
+            }
+            call.body_sent = true;
+            proxy_read_head();
+            return;
+        }
+        if (buffer_.size() == 0) {
+            if (!call.body.empty()) {
+                proxy_send_body(); // send what is there before waiting for more
+                return;
+            }
+            proxy_read_client();
+            return;
+        }
+        boost::system::error_code ec;
+        const auto used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == bhttp::error::need_buffer)
+            continue; // the sink is full: send it
+        if (ec == bhttp::error::need_more) {
+            if (!call.body.empty()) {
+                proxy_send_body();
+                return;
+            }
+            proxy_read_client();
+            return;
+        }
+        if (ec) {
+            // A broken body (bad chunk, over max_body_size): the upstream has part of it, so
+            // its connection is dropped; the client gets the status and a close.
+            proxy_release(false);
+            call_.reset();
+            auto data = buffer_.data();
+            std::string_view buffered(static_cast<const char*>(data.data()), data.size());
+            respond_error(parser_->status_for(ec, buffered));
+            return;
+        }
+    }
+}
+
+template <class Stream>
+void session<Stream>::proxy_read_client() {
+    auto& call = *call_;
+    phase_ = phase::proxying;
+    call.waiting = proxy_call::wait::client_read;
+    deadline_ = clock::now() + server_.limits().body_timeout;
+    read_pending_ = true;
+    stream_.async_read_some(buffer_.prepare(upstream_read),
+                            [self = self()](boost::system::error_code ec, std::size_t n) {
+                                self->read_pending_ = false;
+                                if (self->phase_ == phase::closed || !self->call_ ||
+                                    self->call_->waiting != proxy_call::wait::client_read)
+                                    return;
+                                self->call_->waiting = proxy_call::wait::none;
+                                if (ec) {
+                                    // The client left in the middle of its body: nothing to answer.
+                                    self->fail(failure_kind::peer_read, ec);
+                                    return;
+                                }
+                                self->buffer_.commit(n);
+                                self->proxy_pump_body();
+                            });
+}
+
+template <class Stream>
+void session<Stream>::proxy_send_body() {
+    auto& call = *call_;
+    std::array<asio::const_buffer, 3> pieces;
+    std::size_t count = 0;
+    if (!call.body.empty()) {
+        if (call.request_chunked) {
+            call.frame = fmt::format("{:x}\r\n", call.body.size());
+            pieces[count++] = asio::buffer(call.frame);
+            pieces[count++] = asio::buffer(call.body);
+            pieces[count++] = asio::buffer("\r\n", 2);
+        } else {
+            pieces[count++] = asio::buffer(call.body);
+        }
+    } else {
+        pieces[count++] = asio::buffer(call.frame); // the last chunk
+    }
+    phase_ = phase::proxying;
+    call.waiting = proxy_call::wait::upstream_write;
+    deadline_ = clock::now() + call.upstreams->config().write_timeout;
+    asio::async_write(call.conn->socket, std::span<const asio::const_buffer>(pieces.data(), count),
+                      [self = self()](const boost::system::error_code& ec, std::size_t) {
+                          if (self->phase_ == phase::closed || !self->call_)
+                              return;
+                          auto& c = *self->call_;
+                          c.waiting = proxy_call::wait::none;
+                          if (ec) {
+                              self->proxy_fail(c.timed_out ? 504 : 502, ec,
+                                               "sending the request body");
+                              return;
+                          }
+                          c.body.clear();
+                          c.frame.clear();
+                          if (c.body_sent)
+                              self->proxy_read_head();
+                          else
+                              self->proxy_pump_body();
+                      });
+}
+
+template <class Stream>
+void session<Stream>::proxy_read_head() {
+    auto& call = *call_;
+    if (!call.parser)
+        call.parser.emplace(parser_->head().method == bhttp::verb::head);
+    while (call.conn->buffer.size() > 0) {
+        boost::system::error_code ec;
+        const auto used = call.parser->put(call.conn->buffer.data(), ec);
+        call.conn->buffer.consume(used);
+        if (ec == bhttp::error::need_more)
+            break;
+        if (ec && ec != bhttp::error::need_buffer) {
+            proxy_fail(502, ec, "a malformed response head");
+            return;
+        }
+        if (call.parser->is_header_done()) {
+            const unsigned status = call.parser->status();
+            if (status >= 100 && status < 200) {
+                if (status == 101) {
+                    proxy_fail(502, bhttp::error::bad_status,
+                               "101 Switching Protocols (upgrades are not proxied)");
+                    return;
+                }
+                call.parser.emplace(parser_->head().method == bhttp::verb::head);
+                continue; // an interim response (100, 103): the final one follows
+            }
+            proxy_on_head();
+            return;
+        }
+    }
+    proxy_read_upstream(&session::proxy_read_head);
+}
+
+template <class Stream>
+void session<Stream>::proxy_read_upstream(void (session::*next)()) {
+    auto& call = *call_;
+    phase_ = phase::proxying;
+    call.waiting = proxy_call::wait::upstream_read;
+    deadline_ = clock::now() + call.upstreams->config().read_timeout;
+    call.conn->socket.async_read_some(
+        call.conn->buffer.prepare(upstream_read),
+        [self = self(), next](const boost::system::error_code& ec, std::size_t n) {
+            if (self->phase_ == phase::closed || !self->call_)
+                return;
+            auto& c = *self->call_;
+            c.waiting = proxy_call::wait::none;
+            if (!ec) {
+                c.got_response_bytes = true;
+                c.conn->buffer.commit(n);
+                (self.get()->*next)();
+                return;
+            }
+            if (ec == asio::error::eof && c.head_sent && c.parser && c.parser->need_eof()) {
+                // A body delimited by the close: this is its end.
+                boost::system::error_code e;
+                c.parser->put_eof(e);
+                c.conn->buffer.consume(c.conn->buffer.size());
+                self->proxy_stream();
+                return;
+            }
+            const bool before_head = !c.head_sent;
+            self->proxy_fail(c.timed_out ? 504 : 502, ec,
+                             before_head ? "reading the response head"
+                                         : "reading the response body");
+        });
+}
+
+template <class Stream>
+void session<Stream>::proxy_on_head() {
+    auto& call = *call_;
+    auto& parser = *call.parser;
+    call.upstreams->pool(call.route->pool).succeeded(call.server);
+    response r;
+    r.status = parser.status();
+    r.streamed = true;
+    const auto tokens = proxy::connection_tokens(parser.fields());
+    for (const auto& [name, value] : parser.fields())
+        if (!dropped_response_header(name, tokens))
+            r.headers.emplace_back(name, value);
+    const bool head_request = parser_->head().method == bhttp::verb::head;
+    const bool bodiless = head_request || r.status == 204 || r.status == 304;
+    if (bodiless) {
+        // A HEAD answer says how long the body would be, as the upstream said.
+        if (head_request && r.status != 204 && r.status != 304 && parser.length())
+            r.set_header("Content-Length", std::to_string(*parser.length()));
+    } else if (parser.length()) {
+        r.set_header("Content-Length", std::to_string(*parser.length()));
+    } else if (parser_->head().version >= 11) {
+        r.set_header("Transfer-Encoding", "chunked");
+        call.chunked_out = true;
+    } else {
+        keep_alive_ = false; // an HTTP/1.0 client: the close ends the body
+    }
+    if (call.request_body && !call.body_sent)
+        keep_alive_ = false;
+    call.head_sent = true;
+    call.client_write = true;
+    call.last_write = parser.is_done() && !call.chunked_out;
+    phase_ = phase::writing;
+    respond(std::move(r), site_, head_request);
+}
+
+template <class Stream>
+void session<Stream>::on_proxy_written() {
+    auto& call = *call_;
+    call.client_write = false;
+    out_body_.clear();
+    if (!call.head_sent) {
+        // The 100 Continue went out: now the request.
+        proxy_send_head();
+        return;
+    }
+    if (call.last_write) {
+        proxy_finish();
+        return;
+    }
+    proxy_stream();
+}
+
+template <class Stream>
+void session<Stream>::proxy_stream() {
+    auto& call = *call_;
+    auto& parser = *call.parser;
+    parser.set_sink(&call.out, proxy_chunk);
+    while (true) {
+        const bool done = parser.is_done();
+        if (!call.out.empty() &&
+            (done || call.out.size() >= proxy_chunk || call.conn->buffer.size() == 0)) {
+            proxy_write_client(done);
+            return;
+        }
+        if (done) {
+            proxy_write_client(true);
+            return;
+        }
+        if (call.conn->buffer.size() == 0) {
+            proxy_read_upstream(&session::proxy_stream);
+            return;
+        }
+        boost::system::error_code ec;
+        const auto used = parser.put(call.conn->buffer.data(), ec);
+        call.conn->buffer.consume(used);
+        if (ec == bhttp::error::need_buffer)
+            continue;
+        if (ec == bhttp::error::need_more) {
+            if (!call.out.empty()) {
+                proxy_write_client(false);
+                return;
+            }
+            proxy_read_upstream(&session::proxy_stream);
+            return;
+        }
+        if (ec) {
+            proxy_fail(502, ec, "a malformed response body");
+            return;
+        }
+    }
+}
+
+template <class Stream>
+void session<Stream>::proxy_write_client(bool last) {
+    auto& call = *call_;
+    out_head_.clear();
+    out_head_sent_ = 0;
+    out_body_.clear();
+    piece_ = 0;
+    piece_sent_ = 0;
+    body_bytes_ += call.out.size();
+    if (call.chunked_out) {
+        if (!call.out.empty()) {
+            body_piece size;
+            size.bytes = fmt::format("{:x}\r\n", call.out.size());
+            out_body_.push_back(std::move(size));
+            body_piece data;
+            data.bytes = std::move(call.out);
+            data.bytes += "\r\n";
+            out_body_.push_back(std::move(data));
+        }
+        if (last) {
+            body_piece end;
+            end.bytes = "0\r\n\r\n";
+            out_body_.push_back(std::move(end));
+        }
+    } else if (!call.out.empty()) {
+        body_piece data;
+        data.bytes = std::move(call.out);
+        out_body_.push_back(std::move(data));
+    }
+    call.out.clear();
+    call.last_write = last;
+    call.client_write = true;
+    phase_ = phase::writing;
+    do_write();
+}
+
+template <class Stream>
+void session<Stream>::proxy_finish() {
+    auto& call = *call_;
+    const bool reusable = call.parser && call.parser->is_done() && call.parser->keep_alive() &&
+                          call.conn && call.conn->buffer.size() == 0 &&
+                          (!call.request_body || call.body_sent);
+    proxy_release(reusable);
+    call_.reset();
+    phase_ = phase::writing;
+    on_written();
+}
+
+template <class Stream>
+void session<Stream>::proxy_release(bool reusable) {
+    auto& call = *call_;
+    if (call.counted) {
+        call.upstreams->pool(call.route->pool).finished(call.server);
+        call.counted = false;
+    }
+    if (!call.conn)
+        return;
+    if (reusable) {
+        call.upstreams->put_idle(std::move(call.conn), clock::now());
+        return;
+    }
+    boost::system::error_code ec;
+    call.conn->socket.close(ec);
+    call.conn.reset();
+}
+
+template <class Stream>
+void session<Stream>::proxy_fail(unsigned status, const boost::system::error_code& ec,
+                                 std::string_view what) {
+    auto& call = *call_;
+    const auto& config = call.upstreams->config();
+    const auto& server = config.pools[call.route->pool].servers[call.server];
+    const bool reused = call.conn && call.conn->reused;
+    if (!call.head_sent && reused && !call.got_response_bytes && !call.request_body &&
+        !call.retried_fresh && idempotent(parser_->head().method)) {
+        // The idle connection was closed by the upstream as the request went out: the same
+        // server again, on a new connection, once.
+        spdlog::debug("{} upstream {}: a reused connection failed ({}); retrying on a new one",
+                      client_address_, server.url, ec.message());
+        proxy_release(false);
+        call.retried_fresh = true;
+        call.address = 0;
+        call.parser.reset();
+        proxy_connect_address(); // the same head goes out again
+        return;
+    }
+    if (ec)
+        server_.failures().report(failure_kind::upstream, ec, server_.site(site_).config->name,
+                                  client_address_, std::string(what) + " from " + server.url);
+    else
+        server_.failures().report(failure_kind::upstream, asio::error::host_unreachable,
+                                  server_.site(site_).config->name, client_address_,
+                                  std::string(what));
+    proxy_release(false);
+    if (call.head_sent) {
+        // The client has a status already: a truncated body is all it can be told.
+        call_.reset();
+        close_now();
+        return;
+    }
+    const bool body_unread = call.request_body && !call.body_sent;
+    call_.reset();
+    if (body_unread)
+        keep_alive_ = false; // the rest of the body is still on the connection
+    response r;
+    r.status = status;
+    r.use_error_page = true;
+    phase_ = phase::writing;
+    respond(std::move(r), site_, parser_->head().method == bhttp::verb::head);
+}
+
+template <class Stream>
+void session<Stream>::on_proxy_deadline() {
+    if (!call_)
+        return close_now();
+    auto& call = *call_;
+    switch (call.waiting) {
+    case proxy_call::wait::connect:
+    case proxy_call::wait::upstream_write:
+    case proxy_call::wait::upstream_read: {
+        // Cancelling completes the pending operation with an error; its handler goes on.
+        call.timed_out = true;
+        boost::system::error_code ec;
+        call.conn->socket.close(ec);
+        deadline_ = clock::time_point::max();
+        break;
+    }
+    case proxy_call::wait::client_read: {
+        call.waiting = proxy_call::wait::none;
+        boost::system::error_code ec;
+        stream_.cancel(ec);
+        proxy_release(false);
+        call_.reset();
+        respond_error(408);
+        break;
+    }
+    case proxy_call::wait::none:
+        close_now();
+        break;
+    }
+}
+
+// session.hpp declares the instantiations extern, so each member defined here is
+// instantiated here.
+#define BWS_SESSION_PROXY_PATH(Stream)                                                             \
+    template void session<Stream>::start_proxy(route_decision&);                                   \
+    template void session<Stream>::proxy_connect();                                                \
+    template void session<Stream>::proxy_connect_address();                                        \
+    template void session<Stream>::on_proxy_connected(const boost::system::error_code&);           \
+    template void session<Stream>::proxy_send_head();                                              \
+    template void session<Stream>::proxy_pump_body();                                              \
+    template void session<Stream>::proxy_read_client();                                            \
+    template void session<Stream>::proxy_send_body();                                              \
+    template void session<Stream>::proxy_read_head();                                              \
+    template void session<Stream>::proxy_on_head();                                                \
+    template void session<Stream>::proxy_stream();                                                 \
+    template void session<Stream>::proxy_read_upstream(void (session<Stream>::*)());               \
+    template void session<Stream>::proxy_write_client(bool);                                       \
+    template void session<Stream>::on_proxy_written();                                             \
+    template void session<Stream>::proxy_finish();                                                 \
+    template void session<Stream>::proxy_fail(unsigned, const boost::system::error_code&,          \
+                                              std::string_view);                                   \
+    template void session<Stream>::proxy_release(bool);                                            \
+    template void session<Stream>::on_proxy_deadline();
+BWS_SESSION_PROXY_PATH(plain_stream)
+BWS_SESSION_PROXY_PATH(tls_stream)
+#undef BWS_SESSION_PROXY_PATH
+
+} // namespace bws::http
