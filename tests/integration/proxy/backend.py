@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""A test upstream for the proxy tests: HTTP/1.1 with keep-alive, one thread per connection.
+
+Usage: backend.py PORT NAME. It prints "ready" once it listens. What it answers depends on the
+request path (anywhere in it):
+  .../big/N        N bytes ('x'), Content-Length, written 64 KiB at a time
+  .../chunked      a chunked body in three chunks
+  .../sse          three server-sent events 300 ms apart, chunked
+  .../unframed     a body without length, ended by closing the connection
+  .../malformed    a broken status line
+  .../drop         closes the connection without answering
+  .../hang         answers nothing for 30 s
+  .../status/NNN   status NNN without a body
+  .../hop          a response with hop-by-hop headers that must not reach the client
+  anything else    200 with a JSON echo: name, connection number, method, path, headers, body
+Every request line it receives is appended to its log file NAME.requests (for the checks
+that a request never reached the upstream).
+"""
+
+import json
+import socket
+import sys
+import threading
+import time
+
+PORT = int(sys.argv[1])
+NAME = sys.argv[2]
+LOG = open(f"{NAME}.requests", "a", buffering=1)
+connections = 0
+lock = threading.Lock()
+
+
+def read_request(f):
+    line = f.readline()
+    if not line:
+        return None
+    LOG.write(line.decode("latin-1"))
+    method, path, _ = line.decode("latin-1").split(" ", 2)
+    headers = []
+    while True:
+        h = f.readline().decode("latin-1")
+        if h in ("\r\n", "\n", ""):
+            break
+        name, _, value = h.partition(":")
+        headers.append([name.strip(), value.strip()])
+    lookup = {k.lower(): v for k, v in headers}
+    body = b""
+    if lookup.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size = int(f.readline().split(b";")[0], 16)
+            if size == 0:
+                while f.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            body += f.read(size)
+            f.readline()
+    elif "content-length" in lookup:
+        body = f.read(int(lookup["content-length"]))
+    return method, path, headers, lookup, body
+
+
+def send(conn, status, headers, body=b""):
+    head = f"HTTP/1.1 {status} X\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    conn.sendall(head.encode() + body)
+
+
+def serve(conn, number):
+    f = conn.makefile("rb")
+    while True:
+        req = read_request(f)
+        if req is None:
+            return
+        method, path, headers, lookup, body = req
+        head_only = method == "HEAD"
+        if "/big/" in path:
+            n = int(path.rsplit("/", 1)[1])
+            send(conn, 200, [("Content-Length", n), ("Content-Type", "application/octet-stream")])
+            if not head_only:
+                block = b"x" * 65536
+                while n > 0:
+                    conn.sendall(block[:min(n, len(block))])
+                    n -= min(n, len(block))
+        elif "/chunked" in path:
+            send(conn, 200, [("Transfer-Encoding", "chunked")])
+            if not head_only:
+                conn.sendall(b"5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n")
+        elif "/sse" in path:
+            send(conn, 200, [("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked")])
+            for i in range(3):
+                event = f"data: {i} {time.monotonic()}\n\n".encode()
+                conn.sendall(b"%x\r\n%s\r\n" % (len(event), event))
+                time.sleep(0.3)
+            conn.sendall(b"0\r\n\r\n")
+        elif "/unframed" in path:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the close")
+            conn.close()
+            return
+        elif "/malformed" in path:
+            conn.sendall(b"HTTP/1.1 abc nonsense\r\n\r\n")
+            conn.close()
+            return
+        elif "/drop" in path:
+            conn.close()
+            return
+        elif "/hang" in path:
+            time.sleep(30)
+            return
+        elif "/status/" in path:
+            status = int(path.rsplit("/", 1)[1])
+            send(conn, status, [("ETag", '"v1"')] if status == 304 else [])
+        elif "/hop" in path:
+            send(conn, 200, [("Connection", "X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "timeout=5"),
+                             ("X-Kept", "1"), ("Content-Length", 2)], b"ok")
+        else:
+            out = json.dumps({"name": NAME, "connection": number, "method": method, "path": path,
+                              "headers": headers, "body": body.decode("latin-1")}).encode()
+            send(conn, 200, [("Content-Type", "application/json"), ("Set-Cookie", "a=1"),
+                             ("Set-Cookie", "b=2"), ("Content-Length", len(out))],
+                 b"" if head_only else out)
+
+
+def main():
+    global connections
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", PORT))
+    listener.listen(512)
+    print("ready", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        with lock:
+            connections += 1
+            number = connections
+
+        def run(c=conn, n=number):
+            try:
+                serve(c, n)
+            except (OSError, ValueError):
+                pass
+            finally:
+                c.close()
+        threading.Thread(target=run, daemon=True).start()
+
+
+main()
