@@ -63,9 +63,10 @@ file_lookup make_entry(int fd, const struct stat& st, std::size_t max_inline) {
 } // namespace
 
 file_cache::file_cache(std::size_t max_entries, std::chrono::milliseconds revalidate_after,
-                       std::size_t max_inline_bytes, std::function<clock::time_point()> now)
+                       std::size_t max_inline_bytes, std::function<clock::time_point()> now,
+                       opener open)
     : max_entries_(max_entries == 0 ? 1 : max_entries), revalidate_after_(revalidate_after),
-      max_inline_bytes_(max_inline_bytes), now_(std::move(now)) {}
+      max_inline_bytes_(max_inline_bytes), now_(std::move(now)), open_(std::move(open)) {}
 
 file_lookup file_cache::open(const root_dir& root, std::string_view relative) {
     std::string key;
@@ -83,7 +84,7 @@ file_lookup file_cache::open(const root_dir& root, std::string_view relative) {
             return {0, it->entry};
     }
 
-    int fd = root.open_beneath(relative);
+    int fd = open_ ? open_(root, relative) : root.open_beneath(relative);
     struct stat st {};
     if (fd >= 0 && ::fstat(fd, &st) != 0) {
         int err = errno;

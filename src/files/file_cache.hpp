@@ -43,11 +43,16 @@ struct file_lookup {
 class file_cache {
 public:
     using clock = std::chrono::steady_clock;
+    // Opens a path beneath a root as root_dir::open_beneath does (an fd, or -errno). Replaceable
+    // like the clock, so tests can give the cache storage that fails the way a dying disk or a
+    // stale NFS mount does (EIO, ESTALE), which no local filesystem can be made to do.
+    using opener = std::function<int(const root_dir&, std::string_view)>;
 
+    // `open` empty: root_dir::open_beneath.
     explicit file_cache(std::size_t max_entries = 10000,
                         std::chrono::milliseconds revalidate_after = std::chrono::seconds(1),
                         std::size_t max_inline_bytes = 64 * 1024,
-                        std::function<clock::time_point()> now = &clock::now);
+                        std::function<clock::time_point()> now = &clock::now, opener open = {});
 
     // The entry for `relative` (normalised) beneath `root`. A cached entry younger than the
     // revalidation interval is returned without a syscall; an older one is checked against a
@@ -68,6 +73,7 @@ private:
     clock::duration revalidate_after_;
     std::size_t max_inline_bytes_;
     std::function<clock::time_point()> now_;
+    opener open_;
     std::list<node> lru_; // most recently used first
     std::unordered_map<std::string_view, std::list<node>::iterator> map_; // views into lru_ keys
 };

@@ -38,11 +38,16 @@ std::string canonical(const std::string& path, int& err) {
 
 root_dir::root_dir(const std::filesystem::path& path, strategy how)
     : strategy_(how), path_(path.string()) {
+    open_root();
+}
+
+void root_dir::open_root() {
     fd_ = ::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd_ < 0) {
         error_ = errno;
         return;
     }
+    error_ = 0;
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
         error_ = errno;
@@ -55,6 +60,29 @@ root_dir::root_dir(const std::filesystem::path& path, strategy how)
     realpath_ = canonical(path_, err);
     if (err != 0)
         realpath_.clear(); // the fallback then refuses everything rather than guessing
+}
+
+bool root_dir::removed() const noexcept {
+    struct stat st {};
+    return fd_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_nlink == 0;
+}
+
+bool root_dir::reopen() {
+    const int old_fd = fd_;
+    const int old_error = error_;
+    std::string old_identity = identity_;
+    std::string old_realpath = realpath_;
+    open_root();
+    if (fd_ < 0) {
+        fd_ = old_fd;
+        error_ = old_error;
+        identity_ = std::move(old_identity);
+        realpath_ = std::move(old_realpath);
+        return false;
+    }
+    if (old_fd >= 0)
+        ::close(old_fd);
+    return true;
 }
 
 root_dir::~root_dir() {

@@ -25,12 +25,23 @@ public:
     // "dev:inode" of the root directory: names the tree, whatever path led to it.
     const std::string& identity() const noexcept { return identity_; }
 
+    // True when the directory held open has been removed (rm -rf, or unmounted lazily): its link
+    // count is 0 and every lookup beneath it fails with ENOENT. A directory renamed away is not
+    // removed: the root follows it, since it holds the directory and not the path.
+    bool removed() const noexcept;
+    // Opens the configured path again, for a root that was removed and may have been recreated
+    // (a deploy that replaces the directory). True when the path now names a directory, which
+    // the root then holds; false leaves the root as it was.
+    bool reopen();
+
     // Opens `relative` (normalised: no "..", no leading '/', "" for the root itself) read-only
     // and non-blocking, never leaving the root: returns the fd, or -errno. A symlink whose target
     // lies outside the root fails with -EXDEV; magic links (/proc/self/...) with -ELOOP.
     int open_beneath(std::string_view relative) const;
 
 private:
+    // Opens path_ and fills fd_, error_, identity_ and realpath_.
+    void open_root();
     int open_with_openat2(const std::string& relative) const;
     int open_with_realpath(const std::string& relative, bool use_openat2) const;
 

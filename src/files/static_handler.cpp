@@ -6,6 +6,7 @@
 #include "files/conditional.hpp"
 #include "files/file_cache.hpp"
 #include "files/mime.hpp"
+#include "files/open_error.hpp"
 #include "files/path.hpp"
 #include "files/range.hpp"
 #include "files/root_dir.hpp"
@@ -24,24 +25,6 @@ http::response error(unsigned status) {
     r.status = status;
     r.use_error_page = true;
     return r;
-}
-
-// errno from resolving a path → status. Escaping symlinks (EXDEV), magic links and loops
-// (ELOOP), and "a file where a directory was expected" (ENOTDIR) all look like absence.
-unsigned status_for_errno(int err) {
-    switch (err) {
-    case EACCES:
-    case EPERM:
-        return 403;
-    case ENOENT:
-    case ENOTDIR:
-    case EXDEV:
-    case ELOOP:
-    case ENAMETOOLONG:
-        return 404;
-    default:
-        return 500;
-    }
 }
 
 // A slice of the file: from memory when the cache holds the content (no syscall at send time),
@@ -68,21 +51,30 @@ std::int64_t unix_now() {
 
 struct static_handler::impl {
     impl(const config::site& site, const config::limits& limits, std::shared_ptr<file_cache> c)
-        : root(site.static_dir), index_files(site.index_files), cache_control(site.cache_control),
+        : site_name(site.name), root_path(site.static_dir.string()), root(site.static_dir),
+          index_files(site.index_files), cache_control(site.cache_control),
           max_ranges(limits.max_ranges), cache(std::move(c)) {
         if (!cache)
             cache = std::make_shared<file_cache>();
-        if (root.error() != 0)
+        if (root.error() != 0) {
             spdlog::error("site {}: cannot open static_dir {}: {}", site.name,
                           site.static_dir.string(), std::strerror(root.error()));
+            said_removed = true; // root_came_back() need not say it again
+        }
     }
 
     http::response handle(const request_info& request) const;
     http::response serve_file(const request_info& request, const file_entry& entry,
                               std::string_view name) const;
     void add_validators(http::response& r, const file_entry& entry) const;
+    http::response open_failed(std::string_view relative, int err) const;
+    bool root_came_back() const;
 
-    root_dir root;
+    std::string site_name;
+    std::string root_path;
+    // Mutable for root_came_back(), which reopens it: a handler belongs to one worker thread.
+    mutable root_dir root;
+    mutable bool said_removed = false;
     std::vector<std::string> index_files;
     std::optional<std::string> cache_control;
     std::size_t max_ranges;
@@ -96,7 +88,12 @@ static_handler::static_handler(const config::site& site, const config::limits& l
 static_handler::~static_handler() = default;
 
 http::response static_handler::handle(const request_info& request) const {
-    return impl_->handle(request);
+    http::response r = impl_->handle(request);
+    // Only a 404 can mean the root itself went away; the check costs an fstat, kept off the
+    // path of every other response.
+    if (r.status == 404 && impl_->root_came_back())
+        r = impl_->handle(request);
+    return r;
 }
 
 http::response static_handler::impl::handle(const request_info& request) const {
@@ -110,7 +107,7 @@ http::response static_handler::impl::handle(const request_info& request) const {
 
     file_lookup found = cache->open(root, path.relative);
     if (!found.entry)
-        return error(status_for_errno(found.error));
+        return open_failed(path.relative, found.error);
 
     if (!found.entry->directory) {
         // "/file.html/" names a directory that is not there (nginx: 404 as well).
@@ -146,10 +143,40 @@ http::response static_handler::impl::handle(const request_info& request) const {
         file_lookup idx = cache->open(root, candidate);
         if (idx.entry && !idx.entry->directory)
             return serve_file(request, *idx.entry, candidate);
-        if (!idx.entry && (idx.error == EACCES || idx.error == EPERM))
-            return error(403);
+        // A missing index file means trying the next; a refused or unreadable one answers now,
+        // or a failing disk would pass for a directory without an index.
+        if (!idx.entry && status_for_open_error(idx.error) != 404)
+            return open_failed(candidate, idx.error);
     }
     return error(404);
+}
+
+// A root whose directory was removed (rm -rf, a deploy replacing it) answers 404 for everything:
+// says so once, and reopens the configured path, so a directory recreated there is served
+// without a reload. True when the root now holds a different directory worth asking again.
+bool static_handler::impl::root_came_back() const {
+    if (root.error() == 0 && !root.removed())
+        return false;
+    if (root.reopen() && !root.removed()) {
+        spdlog::info("site {}: static_dir {} is back; serving it", site_name, root_path);
+        said_removed = false;
+        return true;
+    }
+    if (!said_removed)
+        spdlog::error("site {}: static_dir {} was removed; answering 404 until it is back",
+                      site_name, root_path);
+    said_removed = true;
+    return false;
+}
+
+http::response static_handler::impl::open_failed(std::string_view relative, int err) const {
+    const unsigned status = status_for_open_error(err);
+    // Absence and refusal are the client's business (the access log has them); a storage fault
+    // (EIO, ESTALE, ...) is the operator's, and says which file on which root.
+    if (is_storage_fault(err))
+        spdlog::error("site {}: cannot open \"{}\" beneath static_dir {}: {}", site_name, relative,
+                      root_path, std::strerror(err));
+    return error(status);
 }
 
 void static_handler::impl::add_validators(http::response& r, const file_entry& entry) const {

@@ -32,7 +32,9 @@ class file_cache; // files/file_cache.hpp: one per worker, shared by its sites
 // - 404: missing, hidden (a dot segment outside /.well-known/), a symlink leaving the root, a
 //   directory without an index file (no listings: 404 rather than 403, so a directory's
 //   existence is not revealed), "/file/" naming a regular file;
-// - 403: permission denied; 500: any other resolution failure;
+// - 403: permission denied (the file or an index file);
+// - 500: any other failure to open the file or an index file (EIO, ESTALE, EMFILE, ...: see
+//   files/open_error.hpp), each with an error log line naming the site, path and static_dir;
 // - 301 (use_error_page set, so the session may add its small built-in body): a directory
 //   requested without '/', Location = raw path + "/" (+ "?query"), leading "//" collapsed;
 // - 304 (ETag, Last-Modified, Cache-Control; no Content-Type, no body), 412;
