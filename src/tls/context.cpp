@@ -22,6 +22,7 @@ using source = diagnostic::source;
 struct ssl_indices {
     int table = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
     int site = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    int hello_seen = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
 };
 const ssl_indices& indices() {
     static const ssl_indices instance;
@@ -30,6 +31,8 @@ const ssl_indices& indices() {
 
 // Stored as the selected site when the server name was refused.
 const table_site refused_marker{};
+// Stored under hello_seen once the first ClientHello chose a site.
+const char hello_seen_marker = 0;
 
 constexpr unsigned char alpn_protocols[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
@@ -84,13 +87,25 @@ int on_client_hello(SSL* ssl, int* alert, void*) {
     std::string name;
     const bool has_name = read_server_name(ssl, name);
     const table_site* site = has_name ? table->find(name) : nullptr;
-    if (site == nullptr) {
-        if (has_name && table->refuses_unknown_sni()) {
-            SSL_set_ex_data(ssl, indices().site, const_cast<table_site*>(&refused_marker));
-            *alert = SSL_AD_UNRECOGNIZED_NAME;
+    const bool refuse = site == nullptr && has_name && table->refuses_unknown_sni();
+    if (site == nullptr && !refuse)
+        site = &table->default_site();
+    // A second ClientHello (after a HelloRetryRequest) must name the same site: RFC 8446
+    // §4.1.2 allows no change of server_name, and TLS 1.3 was negotiated under the first site's
+    // settings, so moving now would give e.g. a TLS 1.2-only site a TLS 1.3 connection (found
+    // by the tls_client_hello fuzz target).
+    if (SSL_get_ex_data(ssl, indices().hello_seen) != nullptr) {
+        if (refuse || site != SSL_get_ex_data(ssl, indices().site)) {
+            *alert = SSL_AD_ILLEGAL_PARAMETER;
             return SSL_CLIENT_HELLO_ERROR;
         }
-        site = &table->default_site();
+        return SSL_CLIENT_HELLO_SUCCESS;
+    }
+    SSL_set_ex_data(ssl, indices().hello_seen, const_cast<char*>(&hello_seen_marker));
+    if (refuse) {
+        SSL_set_ex_data(ssl, indices().site, const_cast<table_site*>(&refused_marker));
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_CLIENT_HELLO_ERROR;
     }
     site->context->adopt(ssl);
     SSL_set_ex_data(ssl, indices().site, const_cast<table_site*>(site));
