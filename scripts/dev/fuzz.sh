@@ -20,7 +20,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$top/build-fuzz}
 scratch=${FUZZ_SCRATCH:-$build/scratch}
-all_targets=(request_parser request_handling host path range config_load)
+all_targets=(request_parser request_handling host path range config_load tls_client_hello)
 
 usage() {
     echo "usage: fuzz.sh --smoke SECONDS [TARGET...]" >&2
