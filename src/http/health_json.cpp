@@ -30,11 +30,24 @@ std::string detailed_health_json(const boost::json::object* master, const worker
     boost::json::object failures;
     for (const auto& [category, count] : worker.failures)
         failures[category] = count;
-    object["served_by"] = boost::json::object{{"pid", worker.pid},
-                                              {"generation", worker.generation},
-                                              {"connections", worker.connections},
-                                              {"requests", std::move(requests)},
-                                              {"failures", std::move(failures)}};
+    boost::json::object served{{"pid", worker.pid},
+                               {"generation", worker.generation},
+                               {"connections", worker.connections},
+                               {"requests", std::move(requests)},
+                               {"failures", std::move(failures)}};
+    if (!worker.upstreams.empty()) {
+        boost::json::array upstreams;
+        for (const auto& u : worker.upstreams)
+            upstreams.push_back(boost::json::object{{"site", u.site},
+                                                    {"pool", u.pool},
+                                                    {"url", u.url},
+                                                    {"state", u.down ? "down" : "up"},
+                                                    {"active", u.active},
+                                                    {"idle", u.idle},
+                                                    {"failures", u.failures}});
+        served["upstreams"] = std::move(upstreams);
+    }
+    object["served_by"] = std::move(served);
     auto out = boost::json::serialize(object);
     out += '\n';
     return out;

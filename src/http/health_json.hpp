@@ -18,6 +18,17 @@ namespace bws::http {
 // instead of "healthy" while the master drains (the response is then a 503).
 std::string basic_health_json(std::int64_t uptime_seconds, long pid, bool draining = false);
 
+// One upstream server as this worker sees it (its balancer and idle connections).
+struct upstream_health {
+    std::string site;
+    std::string pool;
+    std::string url;
+    bool down = false; // marked down after a failed connection (passive health)
+    unsigned active = 0;
+    std::size_t idle = 0;
+    std::uint64_t failures = 0;
+};
+
 // What this worker knows for /health/detailed.
 struct worker_health {
     std::int64_t uptime_seconds = 0;
@@ -27,13 +38,15 @@ struct worker_health {
     std::vector<std::pair<std::string, std::uint64_t>> requests; // site -> requests, exact
     std::map<std::string, std::uint64_t> failures;               // failure_funnel::counts()
     bool draining = false; // the master drains (its view, or the launch context before it)
+    std::vector<upstream_health> upstreams;
 };
 
 // The master's view (`master`, may be null) with status ("healthy", or "draining" when
 // `worker.draining`) and version set, uptime and generation
 // filled in when the master did not give them, and this worker's own facts under "served_by"
-// ({"pid","generation","connections","requests":{site:n},"failures":{category:n}}); a newline
-// ends it.
+// ({"pid","generation","connections","requests":{site:n},"failures":{category:n}}, and for
+// sites that proxy "upstreams":[{"site","pool","url","state","active","idle","failures"}]); a
+// newline ends it.
 std::string detailed_health_json(const boost::json::object* master, const worker_health& worker);
 
 } // namespace bws::http

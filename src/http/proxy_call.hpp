@@ -7,6 +7,7 @@
 #include "proxy/response_parser.hpp"
 #include "proxy/site_upstreams.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -47,6 +48,11 @@ struct proxy_call {
 
     wait waiting = wait::none;
     bool timed_out = false;
+
+    // For the access log, which is written after the connection went back to the pool.
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::string peer;    // the server's address, once connected
+    unsigned status = 0; // the upstream's status, once its head arrived
 };
 
 } // namespace bws::http

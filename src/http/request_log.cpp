@@ -37,6 +37,9 @@ void log_finished_request(server& owner, site_runtime& site, const request_head&
     record.tls_version = request.tls_version;
     record.tls_cipher = request.tls_cipher;
     record.client_subject = request.client_subject;
+    record.upstream_address = request.upstream_address;
+    record.upstream_status = request.upstream_status;
+    record.upstream_time = request.upstream_time;
     site.access_log->write(record);
 }
 

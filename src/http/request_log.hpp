@@ -23,6 +23,10 @@ struct finished_request {
     std::string_view tls_version;
     std::string_view tls_cipher;
     std::string_view client_subject;
+    // Proxied requests: see log::access_record.
+    std::string_view upstream_address;
+    unsigned upstream_status = 0;
+    std::chrono::microseconds upstream_time{0};
 };
 
 void log_finished_request(server& owner, site_runtime& site, const request_head& head,

@@ -427,6 +427,20 @@ response server::health_response(bool detailed) {
         worker.requests = site_counters();
         worker.failures = failure_counts();
         worker.draining = health_draining_;
+        const auto now = clock::now();
+        for (const auto& site : sites_) {
+            if (!site.upstreams)
+                continue;
+            const auto& pools = site.config->proxy->pools;
+            for (std::size_t p = 0; p < pools.size(); ++p) {
+                auto& balancer = site.upstreams->pool(p);
+                for (std::size_t i = 0; i < pools[p].servers.size(); ++i)
+                    worker.upstreams.push_back(
+                        {site.config->name, pools[p].name, pools[p].servers[i].url,
+                         balancer.is_down(i, now), balancer.active(i),
+                         site.upstreams->idle_count(p, i), balancer.failures(i)});
+            }
+        }
         body.bytes = detailed_health_json(master_status_.get(), worker);
     }
     r.body.push_back(std::move(body));

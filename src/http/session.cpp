@@ -400,8 +400,20 @@ void session<Stream>::on_written() {
                 request.client_subject = stream_.info().client_subject;
             }
         }
+        if (call_) {
+            if (call_->peer.empty()) {
+                // Never connected: the server tried last names the failure.
+                const auto& pools = call_->upstreams->config().pools;
+                call_->peer = pools[call_->route->pool].servers[call_->server].authority;
+            }
+            request.upstream_address = call_->peer;
+            request.upstream_status = call_->status;
+            request.upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(
+                clock::now() - call_->started);
+        }
         log_finished_request(server_, server_.site(site_), parser_->head(), request);
     }
+    call_.reset();
     out_body_.clear();
     if (!chunk_.empty() || chunk_.capacity() > 0) {
         // Idle connections keep no file buffer.

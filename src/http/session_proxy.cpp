@@ -190,7 +190,11 @@ void session<Stream>::on_proxy_connected(const boost::system::error_code& ec) {
     if (!call.conn->reused) {
         boost::system::error_code ignored;
         call.conn->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+        const auto& address = server.addresses[call.address];
+        call.conn->peer = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+        call.conn->peer += ":" + std::to_string(server.port);
     }
+    call.peer = call.conn->peer;
     call.upstreams->pool(call.route->pool).started(call.server);
     call.counted = true;
     if (call.request_body && parser_->head().expect_continue) {
@@ -423,6 +427,7 @@ void session<Stream>::proxy_on_head() {
     auto& call = *call_;
     auto& parser = *call.parser;
     call.upstreams->pool(call.route->pool).succeeded(call.server);
+    call.status = parser.status();
     response r;
     r.status = parser.status();
     r.streamed = true;
@@ -553,9 +558,8 @@ void session<Stream>::proxy_finish() {
                           call.conn && call.conn->buffer.size() == 0 &&
                           (!call.request_body || call.body_sent);
     proxy_release(reusable);
-    call_.reset();
     phase_ = phase::writing;
-    on_written();
+    on_written(); // logs the request with the upstream's facts, then drops call_
 }
 
 template <class Stream>
@@ -611,7 +615,6 @@ void session<Stream>::proxy_fail(unsigned status, const boost::system::error_cod
         return;
     }
     const bool body_unread = call.request_body && !call.body_sent;
-    call_.reset();
     if (body_unread)
         keep_alive_ = false; // the rest of the body is still on the connection
     response r;

@@ -202,6 +202,12 @@ void append_json(std::string& out, const access_record& r) {
         out += ",\"client_subject\":";
         append_json_string(out, r.client_subject);
     }
+    if (!r.upstream_address.empty()) {
+        out += ",\"upstream\":";
+        append_json_string(out, r.upstream_address);
+        fmt::format_to(std::back_inserter(out), ",\"upstream_status\":{},\"upstream_ms\":{:.3f}",
+                       r.upstream_status, static_cast<double>(r.upstream_time.count()) / 1000.0);
+    }
     out += "}\n";
 }
 

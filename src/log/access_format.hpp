@@ -15,7 +15,8 @@ void append_combined(std::string& out, const access_record& record);
 
 // {"time":"2026-11-28T18:20:01.123+00:00","site":"main","client":"127.0.0.1","method":"GET",
 //  "target":"/a","protocol":"HTTP/1.1","status":200,"bytes":512,"duration_ms":1.234,
-//  "user_agent":"curl/8.0","referer":"","request_id":"..."}
+//  "user_agent":"curl/8.0","referer":"","request_id":"..."}, plus tls_version, tls_cipher and
+//  client_subject on HTTPS, and upstream, upstream_status and upstream_ms when proxied.
 void append_json(std::string& out, const access_record& record);
 
 // A JSON string literal (with quotes). Invalid UTF-8 becomes U+FFFD so the line always parses.

@@ -35,6 +35,12 @@ struct access_record {
     std::string_view tls_version;
     std::string_view tls_cipher;
     std::string_view client_subject;
+    // Proxied requests only (empty address otherwise): the upstream server that answered (or
+    // was tried last), its status (0: none arrived) and the time from choosing it to the end
+    // of its response.
+    std::string_view upstream_address;
+    unsigned upstream_status = 0;
+    std::chrono::microseconds upstream_time{0};
 };
 
 class access_log {

@@ -11,6 +11,7 @@ balancer::balancer(const config::upstream_pool& pool, config::balance_method met
 
 void balancer::failed(std::size_t i, clock::time_point now) {
     servers_[i].down_until = now + down_time;
+    ++servers_[i].failures;
 }
 
 std::optional<std::size_t> balancer::pick(std::uint64_t tried, clock::time_point now) {

@@ -43,6 +43,7 @@ public:
         return servers_[i].down_until > now;
     }
     unsigned active(std::size_t i) const { return servers_[i].active; }
+    std::uint64_t failures(std::size_t i) const { return servers_[i].failures; }
 
 private:
     struct state {
@@ -50,6 +51,7 @@ private:
         int current = 0; // smooth weighted round robin
         unsigned active = 0;
         clock::time_point down_until{};
+        std::uint64_t failures = 0; // connections it refused or timed out, for the status page
     };
 
     std::optional<std::size_t> pick_among(std::uint64_t excluded);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace bws::proxy {
@@ -24,6 +25,7 @@ struct upstream_connection {
     std::size_t pool = 0;
     std::size_t server = 0;
     bool reused = false; // taken from the idle set: the upstream may have closed it meanwhile
+    std::string peer;    // "127.0.0.1:9000", "[::1]:9000": for the access log
     std::chrono::steady_clock::time_point idle_since{};
 };
 
@@ -50,6 +52,9 @@ public:
     // Closes the connections idle for longer than idle_timeout.
     void prune(clock::time_point now);
     std::size_t idle_count() const;
+    std::size_t idle_count(std::size_t pool, std::size_t server) const {
+        return idle_[pool][server].size();
+    }
 
 private:
     const config::site_proxy& config_;

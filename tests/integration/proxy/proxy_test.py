@@ -103,6 +103,7 @@ max_body_size = "1MB"
 pid_file = "{self.pid_file}"
 [logging]
 level = "info"
+access_log_format = "json"
 
 [[sites]]
 name = "main"
@@ -517,6 +518,13 @@ def upstream_timeout_gets_504(m):
 def a_pool_that_refuses_gets_502_then_503(m):
     expect_eq(http(m.port, "/dead/x").status, 502, "first request")
     expect_eq(http(m.port, "/dead/x").status, 503, "once every server is marked down")
+    detailed = json.loads(http(m.port, "/health/detailed").body)
+    dead = [u for u in detailed["served_by"].get("upstreams", []) if u["pool"] == "dead"]
+    expect_eq(len(dead), 2, f"the dead pool in /health/detailed: {detailed}")
+    expect(all(u["state"] == "down" and u["failures"] >= 1 and u["site"] == "main"
+               for u in dead), f"dead servers: {dead}")
+    app = [u for u in detailed["served_by"]["upstreams"] if u["pool"] == "app"]
+    expect(app and all(u["state"] == "up" for u in app), f"app servers: {app}")
 
 
 @check
@@ -632,6 +640,33 @@ def a_reload_switches_the_upstreams(m):
         code, out = m.bws.reload()
         expect_eq(code, 0, f"reload back: {out}")
     expect(echo(http(m.port, "/app/r"))["name"] in ("one", "two"), "after the second reload")
+
+
+def access_record(m, target):
+    def find():
+        for line in m.bws.log().splitlines():
+            if line.startswith("{") and f'"target":"{target}"' in line:
+                return json.loads(line)
+        return None
+    return wait_until(find, 3)
+
+
+@check
+def the_access_log_names_the_upstream(m):
+    target = f"/app/special/logged-{time.monotonic_ns()}"
+    expect_eq(http(m.port, target).status, 200, "status")
+    record = access_record(m, target)
+    expect(record is not None, f"no access log line for {target}")
+    expect_eq(record.get("upstream"), f"127.0.0.1:{m.b['solo'].port}", "upstream")
+    expect_eq(record.get("upstream_status"), 200, "upstream_status")
+    expect(0 <= record.get("upstream_ms", -1) < 5000, f"upstream_ms {record}")
+    target = f"/dead/logged-{time.monotonic_ns()}"
+    http(m.port, target)
+    record = access_record(m, target)
+    expect(record is not None and record.get("upstream_status") == 0
+           and record.get("upstream", "").startswith("127.0.0.1:"), f"failed request: {record}")
+    static = access_record(m, "/")
+    expect(static is not None and "upstream" not in static, f"a static request: {static}")
 
 
 @check
