@@ -20,7 +20,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$top/build-fuzz}
 scratch=${FUZZ_SCRATCH:-$build/scratch}
-all_targets=(request_parser request_handling host path range config_load tls_client_hello)
+all_targets=(request_parser request_handling host path range config_load tls_client_hello proxy_response)
 
 usage() {
     echo "usage: fuzz.sh --smoke SECONDS [TARGET...]" >&2
@@ -66,7 +66,7 @@ cmake --build "$build" -j2 --target fuzz >"$build/fuzz-build.log" 2>&1 ||
 
 dict_for() {
     case $1 in
-    request_parser | request_handling) echo "$top/tests/fuzz/dict/http.dict" ;;
+    request_parser | request_handling | proxy_response) echo "$top/tests/fuzz/dict/http.dict" ;;
     *) echo "$top/tests/fuzz/dict/$1.dict" ;;
     esac
 }
