@@ -77,7 +77,7 @@ port = 8080
 static_dir = "missing-dir"
 colour = "blue"
 
-[sites.proxy]
+[sites.compression]
 enabled = true
 )");
     bws_process p;
