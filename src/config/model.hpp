@@ -139,6 +139,8 @@ struct proxy_route {
     bool strip_prefix = false;
     // Replaces the matched prefix ("/api" -> "/v2": "/api/x" goes to "/v2/x").
     std::optional<std::string> rewrite_target;
+    // Upgrade requests (WebSocket) on this route become a raw tunnel after the upstream's 101.
+    bool websocket = false;
     source_pos pos;
 };
 
@@ -157,6 +159,9 @@ struct site_proxy {
     milliseconds connect_timeout{10'000};
     milliseconds read_timeout{60'000};  // waiting for the upstream's next bytes
     milliseconds write_timeout{60'000}; // the upstream taking no request bytes
+    // An upgraded connection (WebSocket) with no byte either way for this long is closed;
+    // long enough for idle chat clients.
+    milliseconds tunnel_idle_timeout{3'600'000};
     proxy_headers headers;
     // Further servers tried when connecting fails, for a request that can be sent again.
     unsigned retries = 1;

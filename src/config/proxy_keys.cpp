@@ -234,15 +234,8 @@ const std::vector<key_entry<route_draft>>& route_keys() {
                       r.route.rewrite_target = *text;
                       return true;
                   }),
-        k::custom("websocket",
-                  [](value_reader& in, const toml::node& v, route_draft& r) {
-                      auto b = in.boolean(v, "websocket");
-                      if (!b)
-                          return false;
-                      r.websocket = *b;
-                      r.websocket_pos = value_reader::pos(v);
-                      return true;
-                  }),
+        k::flag(
+            "websocket", [](route_draft & r) -> auto& { return r.route.websocket; }),
     };
     return table;
 }
@@ -265,9 +258,6 @@ bool read_routes(value_reader& in, const toml::node& v, proxy_draft& d) {
             in.out().error(value_reader::pos(*t),
                            "[[sites.proxy.routes]] entry is missing the required key '" +
                                std::string(key) + "'");
-        if (r.websocket)
-            in.out().error(r.websocket_pos,
-                           "websocket: proxying WebSocket upgrades is not supported yet");
         if (r.route.strip_prefix && r.route.rewrite_target)
             in.out().error(value_reader::pos(*t),
                            "[[sites.proxy.routes]]: strip_prefix and rewrite_target both replace "
@@ -372,6 +362,7 @@ const std::vector<key_entry<site_proxy>>& timeout_keys() {
         k::duration("connect", &site_proxy::connect_timeout, false),
         k::duration("read", &site_proxy::read_timeout, false),
         k::duration("write", &site_proxy::write_timeout, false),
+        k::duration("tunnel_idle", &site_proxy::tunnel_idle_timeout, false),
     };
     return table;
 }

@@ -22,8 +22,6 @@ struct proxy_draft {
         proxy_route route;
         std::string upstream;
         source_pos upstream_pos;
-        bool websocket = false;
-        source_pos websocket_pos;
     };
     std::vector<route_draft> routes;
     source_pos pos;

@@ -45,6 +45,11 @@ struct proxy_call {
     bool last_write = false;   // the write in progress ends the response
     bool client_write = false; // a write to the client is in progress
     std::string out;           // response body bytes decoded, not yet written
+    // An upgrade (WebSocket) the route allows: the client's Upgrade value; after the 101, the
+    // connection is a tunnel.
+    std::string upgrade;
+    bool tunnel = false;
+    bool tunnel_started = false;
 
     wait waiting = wait::none;
     bool timed_out = false;

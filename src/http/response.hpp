@@ -44,6 +44,8 @@ struct response {
     // The body follows later (the proxy streams it): the handler's headers carry the
     // framing, so no Content-Length is added.
     bool streamed = false;
+    // A 101 that switches protocols: "Connection: Upgrade" instead of keep-alive/close.
+    bool upgrade = false;
 
     std::uint64_t content_length() const {
         std::uint64_t n = 0;

@@ -47,7 +47,10 @@ std::uint64_t serialize_head(std::string& out, const response& r, const head_con
     const std::uint64_t length = r.content_length();
     if (!has_length && !bodiless_status && !r.streamed)
         fmt::format_to(it, "Content-Length: {}\r\n", length);
-    out += context.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    if (r.upgrade)
+        out += "Connection: Upgrade\r\n\r\n";
+    else
+        out += context.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     return head_request || bodiless_status ? 0 : length;
 }
 

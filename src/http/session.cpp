@@ -380,39 +380,44 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
 }
 
 template <class Stream>
+void session<Stream>::log_request() {
+    if (!parser_)
+        return;
+    finished_request request;
+    request.time = request_time_;
+    request.duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - request_start_);
+    request.client_address = client_address_;
+    request.status = status_;
+    request.body_bytes = body_bytes_;
+    if constexpr (has_handshake<Stream>) {
+        if (!stream_.is_plain()) {
+            request.tls_version = stream_.info().version;
+            request.tls_cipher = stream_.info().cipher;
+            request.client_subject = stream_.info().client_subject;
+        }
+    }
+    if (call_) {
+        if (call_->peer.empty()) {
+            // Never connected: the server tried last names the failure.
+            const auto& pools = call_->upstreams->config().pools;
+            call_->peer = pools[call_->route->pool].servers[call_->server].authority;
+        }
+        request.upstream_address = call_->peer;
+        request.upstream_status = call_->status;
+        request.upstream_time =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - call_->started);
+    }
+    log_finished_request(server_, server_.site(site_), parser_->head(), request);
+}
+
+template <class Stream>
 void session<Stream>::on_written() {
     if (call_ && call_->client_write) {
         on_proxy_written();
         return;
     }
-    if (parser_) {
-        finished_request request;
-        request.time = request_time_;
-        request.duration =
-            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - request_start_);
-        request.client_address = client_address_;
-        request.status = status_;
-        request.body_bytes = body_bytes_;
-        if constexpr (has_handshake<Stream>) {
-            if (!stream_.is_plain()) {
-                request.tls_version = stream_.info().version;
-                request.tls_cipher = stream_.info().cipher;
-                request.client_subject = stream_.info().client_subject;
-            }
-        }
-        if (call_) {
-            if (call_->peer.empty()) {
-                // Never connected: the server tried last names the failure.
-                const auto& pools = call_->upstreams->config().pools;
-                call_->peer = pools[call_->route->pool].servers[call_->server].authority;
-            }
-            request.upstream_address = call_->peer;
-            request.upstream_status = call_->status;
-            request.upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(
-                clock::now() - call_->started);
-        }
-        log_finished_request(server_, server_.site(site_), parser_->head(), request);
-    }
+    log_request();
     call_.reset();
     out_body_.clear();
     if (!chunk_.empty() || chunk_.capacity() > 0) {
@@ -497,6 +502,9 @@ void session<Stream>::on_deadline() {
         break;
     case phase::proxying:
         on_proxy_deadline();
+        break;
+    case phase::tunnel:
+        tunnel_end(); // idle for tunnel_idle
         break;
     case phase::reading: {
         // Headers (or a body) did not arrive in time: stop reading, answer 408, close.

@@ -54,7 +54,8 @@ public:
 
 private:
     // proxying: waiting for the upstream or for the request body a proxied request sends up.
-    enum class phase { handshaking, idle, reading, writing, proxying, lingering, closed };
+    // tunnel: an upgraded (WebSocket) connection relaying bytes both ways.
+    enum class phase { handshaking, idle, reading, writing, proxying, tunnel, lingering, closed };
 
     std::shared_ptr<session> self() {
         return std::static_pointer_cast<session>(shared_from_this());
@@ -111,6 +112,14 @@ private:
     // Ends the upstream side: the connection goes back to the idle set when `reusable`.
     void proxy_release(bool reusable);
     void on_proxy_deadline();
+    // After an upstream's 101: raw bytes both ways until either side closes or the tunnel
+    // is idle for tunnel_idle.
+    void tunnel_start();
+    void tunnel_up();
+    void tunnel_down();
+    void tunnel_end();
+    // The access log line of the current request.
+    void log_request();
 
     Stream stream_;
     std::size_t listener_;

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 
 namespace bws::http {
@@ -74,6 +75,16 @@ void session<Stream>::start_proxy(route_decision& decision) {
     call_->request_chunked = call_->request_body && !call_->request_length;
     call_->target = proxy::upstream_target(*decision.proxy_route, decision.proxy_path,
                                            decision.query, decision.has_query);
+    if (decision.proxy_route->websocket && !call_->request_body &&
+        parser_->head().method == bhttp::verb::get) {
+        // An upgrade: "Upgrade: x" with "upgrade" among the Connection tokens (RFC 9110 §7.8).
+        const auto& fields = parser_->head().fields;
+        const auto tokens = proxy::connection_tokens(fields);
+        const bool asked = std::find(tokens.begin(), tokens.end(), "upgrade") != tokens.end();
+        for (const auto& [name, value] : fields)
+            if (asked && iequals(name, "upgrade") && !value.empty())
+                call_->upgrade = value;
+    }
     const auto& pool = call_->upstreams->config().pools[call_->route->pool];
     auto& balancer = call_->upstreams->pool(call_->route->pool);
     const auto now = clock::now();
@@ -122,11 +133,13 @@ void session<Stream>::proxy_connect() {
         f.content_length = call.request_length;
         f.chunked = !call.request_length;
     }
+    f.upgrade = call.upgrade;
     proxy::build_request_head(call.head, f, server, config.headers);
 
     // A request with a body goes on a fresh connection: if a reused one had been closed by
-    // the upstream, the body could not be sent again.
-    if (!call.request_body) {
+    // the upstream, the body could not be sent again. An upgrade becomes a tunnel: it never
+    // takes a connection the pool could reuse.
+    if (!call.request_body && call.upgrade.empty()) {
         if (auto idle = call.upstreams->take_idle(call.route->pool, call.server, now)) {
             call.conn = std::move(idle);
             on_proxy_connected({});
@@ -374,8 +387,12 @@ void session<Stream>::proxy_read_head() {
             const unsigned status = call.parser->status();
             if (status >= 100 && status < 200) {
                 if (status == 101) {
+                    if (!call.upgrade.empty()) {
+                        proxy_on_head(); // the tunnel
+                        return;
+                    }
                     proxy_fail(502, bhttp::error::bad_status,
-                               "101 Switching Protocols (upgrades are not proxied)");
+                               "101 Switching Protocols to a request that asked for none");
                     return;
                 }
                 call.parser.emplace(parser_->head().method == bhttp::verb::head);
@@ -436,6 +453,22 @@ void session<Stream>::proxy_on_head() {
         if (!dropped_response_header(name, tokens))
             r.headers.emplace_back(name, value);
     const bool head_request = parser_->head().method == bhttp::verb::head;
+    if (r.status == 101) {
+        // The upstream switched protocols: the client gets the 101 with the upstream's
+        // Upgrade, then the connection is a tunnel and never serves another request.
+        for (const auto& [name, value] : parser.fields())
+            if (iequals(name, "upgrade"))
+                r.set_header("Upgrade", value);
+        r.upgrade = true;
+        keep_alive_ = false;
+        call.tunnel = true;
+        call.head_sent = true;
+        call.client_write = true;
+        call.last_write = false;
+        phase_ = phase::writing;
+        respond(std::move(r), site_, false);
+        return;
+    }
     const bool bodiless = head_request || r.status == 204 || r.status == 304;
     if (bodiless) {
         // A HEAD answer says how long the body would be, as the upstream said.
@@ -468,11 +501,104 @@ void session<Stream>::on_proxy_written() {
         proxy_send_head();
         return;
     }
+    if (call.tunnel) {
+        if (!call.tunnel_started)
+            tunnel_start();
+        else
+            tunnel_down(); // what was read from the upstream went out: read more
+        return;
+    }
     if (call.last_write) {
         proxy_finish();
         return;
     }
     proxy_stream();
+}
+
+template <class Stream>
+void session<Stream>::tunnel_start() {
+    auto& call = *call_;
+    call.tunnel_started = true;
+    parser_->set_body_sink(nullptr, 0);
+    phase_ = phase::tunnel;
+    deadline_ = clock::now() + call.upstreams->config().tunnel_idle_timeout;
+    tunnel_up();   // bytes the client sent after its request go first
+    tunnel_down(); // and those the upstream sent after its 101
+}
+
+template <class Stream>
+void session<Stream>::tunnel_up() {
+    if (phase_ != phase::tunnel)
+        return;
+    if (buffer_.size() > 0) {
+        asio::async_write(call_->conn->socket, buffer_.data(),
+                          [self = self()](const boost::system::error_code& ec, std::size_t n) {
+                              if (self->phase_ != phase::tunnel)
+                                  return;
+                              if (ec)
+                                  return self->tunnel_end();
+                              self->buffer_.consume(n);
+                              self->deadline_ =
+                                  clock::now() +
+                                  self->call_->upstreams->config().tunnel_idle_timeout;
+                              self->tunnel_up();
+                          });
+        return;
+    }
+    read_pending_ = true;
+    stream_.async_read_some(buffer_.prepare(upstream_read),
+                            [self = self()](boost::system::error_code ec, std::size_t n) {
+                                self->read_pending_ = false;
+                                if (self->phase_ != phase::tunnel)
+                                    return;
+                                if (ec)
+                                    return self->tunnel_end(); // the client closed
+                                self->buffer_.commit(n);
+                                self->tunnel_up();
+                            });
+}
+
+template <class Stream>
+void session<Stream>::tunnel_down() {
+    if (phase_ != phase::tunnel)
+        return;
+    auto& call = *call_;
+    deadline_ = clock::now() + call.upstreams->config().tunnel_idle_timeout;
+    auto& in = call.conn->buffer;
+    if (in.size() > 0) {
+        body_piece data;
+        const auto bytes = in.data();
+        data.bytes.assign(static_cast<const char*>(bytes.data()), bytes.size());
+        body_bytes_ += bytes.size();
+        in.consume(bytes.size());
+        out_head_.clear();
+        out_head_sent_ = 0;
+        out_body_.clear();
+        out_body_.push_back(std::move(data));
+        piece_ = 0;
+        piece_sent_ = 0;
+        call.client_write = true;
+        do_write();
+        return;
+    }
+    call.conn->socket.async_read_some(
+        in.prepare(upstream_read),
+        [self = self()](const boost::system::error_code& ec, std::size_t n) {
+            if (self->phase_ != phase::tunnel)
+                return;
+            if (ec)
+                return self->tunnel_end(); // the upstream closed
+            self->call_->conn->buffer.commit(n);
+            self->tunnel_down();
+        });
+}
+
+template <class Stream>
+void session<Stream>::tunnel_end() {
+    if (phase_ != phase::tunnel)
+        return;
+    log_request();
+    close_now(); // also closes the upstream side, which ends the other direction's wait
 }
 
 template <class Stream>
@@ -676,7 +802,11 @@ void session<Stream>::on_proxy_deadline() {
     template void session<Stream>::proxy_fail(unsigned, const boost::system::error_code&,          \
                                               std::string_view);                                   \
     template void session<Stream>::proxy_release(bool);                                            \
-    template void session<Stream>::on_proxy_deadline();
+    template void session<Stream>::on_proxy_deadline();                                            \
+    template void session<Stream>::tunnel_start();                                                 \
+    template void session<Stream>::tunnel_up();                                                    \
+    template void session<Stream>::tunnel_down();                                                  \
+    template void session<Stream>::tunnel_end();
 BWS_SESSION_PROXY_PATH(plain_stream)
 BWS_SESSION_PROXY_PATH(tls_stream)
 #undef BWS_SESSION_PROXY_PATH

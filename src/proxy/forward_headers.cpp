@@ -92,7 +92,10 @@ void build_request_head(std::string& out, const forward_request& r,
     static const header_list none;
     const header_list& fields = r.fields != nullptr ? *r.fields : none;
     const auto tokens = connection_tokens(fields);
-    for (const auto& [name, value] : fields) {
+    for (const auto& field : fields) {
+        // Named references, not a structured binding: clang 14 cannot capture those in lambdas.
+        const std::string& name = field.first;
+        const std::string& value = field.second;
         if (is_hop_by_hop(name, tokens) || in(name, replaced))
             continue;
         if (std::any_of(headers.remove.begin(), headers.remove.end(),
@@ -118,6 +121,8 @@ void build_request_head(std::string& out, const forward_request& r,
     }
     for (const auto& [name, value] : headers.add)
         fmt::format_to(it, "{}: {}\r\n", name, value);
+    if (!r.upgrade.empty())
+        fmt::format_to(it, "Connection: Upgrade\r\nUpgrade: {}\r\n", r.upgrade);
     if (r.content_length)
         fmt::format_to(it, "Content-Length: {}\r\n", *r.content_length);
     else if (r.chunked)

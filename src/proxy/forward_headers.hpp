@@ -28,6 +28,8 @@ struct forward_request {
     // The body's framing upstream: a known length, chunked, or none.
     std::optional<std::uint64_t> content_length;
     bool chunked = false;
+    // An upgrade the route allows (the client's Upgrade value): sent with Connection: Upgrade.
+    std::string_view upgrade;
 };
 
 // Replaces `out` with the request line and headers, ending in the blank line.

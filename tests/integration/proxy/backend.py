@@ -12,11 +12,16 @@ request path (anywhere in it):
   .../hang         answers nothing for 30 s
   .../status/NNN   status NNN without a body
   .../hop          a response with hop-by-hop headers that must not reach the client
+  .../ws           with "Upgrade: websocket": 101 (Sec-WebSocket-Accept of the key), then
+                   "hello", then every byte it receives echoed back until the close;
+                   without Upgrade: the JSON echo
   anything else    200 with a JSON echo: name, connection number, method, path, headers, body
 Every request line it receives is appended to its log file NAME.requests (for the checks
 that a request never reached the upstream).
 """
 
+import base64
+import hashlib
 import json
 import socket
 import sys
@@ -108,6 +113,19 @@ def serve(conn, number):
         elif "/status/" in path:
             status = int(path.rsplit("/", 1)[1])
             send(conn, status, [("ETag", '"v1"')] if status == 304 else [])
+        elif "/ws" in path and lookup.get("upgrade", "").lower() == "websocket":
+            key = lookup.get("sec-websocket-key", "")
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            send(conn, 101, [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                             ("Sec-WebSocket-Accept", accept)])
+            conn.sendall(b"hello")
+            # read1 returns what the reader buffered past the head first.
+            while True:
+                data = f.read1(65536)
+                if not data:
+                    return
+                conn.sendall(data)
         elif "/hop" in path:
             send(conn, 200, [("Connection", "X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "timeout=5"),
                              ("X-Kept", "1"), ("Content-Length", 2)], b"ok")

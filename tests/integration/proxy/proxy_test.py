@@ -122,9 +122,11 @@ enabled = true
 {route("/rw", "solo", 'rewrite_target = "/v2"')}
 {route("/dead", "dead")}
 {route("/slow", "solo")}
+{route("/ws", "solo", "websocket = true")}
 [sites.proxy.timeout]
 connect = "1s"
 read = "1s"
+tunnel_idle = "2s"
 [sites.proxy.headers]
 add = {{ "X-Added" = "yes" }}
 remove = ["X-Remove-Me"]
@@ -496,6 +498,78 @@ def a_large_download_streams_with_flat_memory(m):
     expect(growth < 16 * 1024, f"worker RSS grew by {growth} KiB")
 
 
+# --- WebSocket
+
+def upgrade_request(path, extra=b""):
+    return (f"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n").encode() + extra
+
+
+def read_until(sock, needle, got=b""):
+    while needle not in got:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise CheckFailed(f"closed before {needle!r}; got {got!r}")
+        got += chunk
+    return got
+
+
+@check
+def websocket_upgrade_becomes_a_tunnel(m):
+    s = socket.create_connection((LOOPBACK, m.port), timeout=TIMEOUT)
+    try:
+        # Bytes sent right behind the request head reach the upstream after its 101.
+        s.sendall(upgrade_request("/ws/chat", b"early"))
+        got = read_until(s, b"\r\n\r\n")
+        head, _, rest = got.partition(b"\r\n\r\n")
+        text = head.decode("latin-1")
+        expect(text.startswith("HTTP/1.1 101"), f"status line: {text[:40]!r}")
+        expect(re.search(r"(?im)^upgrade: websocket\r?$", text), f"Upgrade: {text}")
+        expect(re.search(r"(?im)^connection: upgrade\r?$", text), f"Connection: {text}")
+        expect("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in text, f"Sec-WebSocket-Accept: {text}")
+        got = read_until(s, b"helloearly", rest)
+        for message in (b"ping", b"x" * 200000):
+            s.sendall(message)
+            got = read_until(s, message, got)
+    finally:
+        s.close()
+    record = access_record(m, "/ws/chat")
+    expect(record is not None and record.get("status") == 101
+           and record.get("upstream_status") == 101, f"access log: {record}")
+
+
+@check
+def an_idle_tunnel_is_closed_after_tunnel_idle(m):
+    s = socket.create_connection((LOOPBACK, m.port), timeout=6)
+    try:
+        s.sendall(upgrade_request("/ws/idle"))
+        read_until(s, b"hello")
+        started = time.monotonic()
+        while s.recv(65536):
+            pass
+        took = time.monotonic() - started
+    finally:
+        s.close()
+    expect(1.5 <= took <= 4.5, f"closed after {took:.2f}s idle (tunnel_idle 2 s)")
+
+
+@check
+def upgrade_is_not_forwarded_on_other_routes(m):
+    e = echo(raw_response(m.port, upgrade_request("/app/ws")))
+    expect_eq(header_of(e, "upgrade"), None, "Upgrade upstream")
+    expect_eq(header_of(e, "connection"), None, "Connection upstream")
+
+
+def raw_response(port, data):
+    conn = Connection(socket.create_connection((LOOPBACK, port), timeout=TIMEOUT))
+    try:
+        conn.sock.sendall(data)
+        return conn.read_response()
+    finally:
+        conn.close()
+
+
 # --- failures
 
 @check
@@ -601,8 +675,6 @@ def config_errors_point_at_the_key(m):
         (upstreams("a", [1]) + route("/x", "nope"), 'upstream = "nope"', "no [[sites.proxy"),
         ('[[sites.proxy.upstreams]]\nname = "a"\nurl = "https://127.0.0.1:1"\n'
          + route("/x", "a"), 'url = "https', "not supported yet"),
-        (upstreams("a", [1]) + route("/x", "a", "websocket = true\n"), "websocket = true",
-         "not supported yet"),
         (upstreams("a", [1]) + route("/x", "a") + "[sites.proxy.health_check]\nenabled = true\n",
          "[sites.proxy.health_check]", "not supported yet"),
         ('[[sites.proxy.upstreams]]\nname = "a"\nurl = "http://127.0.0.1:1/base"\n'

@@ -62,12 +62,14 @@ strip_prefix = true
 path = "/api/v1"
 upstream = "other"
 rewrite_target = "/v1"
+websocket = true
 [sites.proxy.load_balancing]
 method = "least_connections"
 [sites.proxy.timeout]
 connect = "2s"
 read = 30
 write = "1m"
+tunnel_idle = "10m"
 [sites.proxy.headers]
 preserve_host = false
 add_x_forwarded = false
@@ -93,6 +95,9 @@ remove = ["X-Debug"]
     EXPECT_EQ(p.routes[0].path, "/api/v1"); // longest first
     EXPECT_EQ(p.routes[0].pool, 1u);
     EXPECT_EQ(p.routes[0].rewrite_target.value(), "/v1");
+    EXPECT_TRUE(p.routes[0].websocket);
+    EXPECT_FALSE(p.routes[1].websocket);
+    EXPECT_EQ(p.tunnel_idle_timeout, std::chrono::minutes(10));
     EXPECT_EQ(p.routes[1].path, "/api"); // the trailing slash is dropped
     EXPECT_TRUE(p.routes[1].strip_prefix);
     EXPECT_EQ(p.method, balance_method::least_connections);
@@ -116,6 +121,7 @@ TEST(ConfigProxy, Defaults) {
     EXPECT_EQ(p.method, balance_method::round_robin);
     EXPECT_EQ(p.connect_timeout, std::chrono::seconds(10));
     EXPECT_EQ(p.read_timeout, std::chrono::seconds(60));
+    EXPECT_EQ(p.tunnel_idle_timeout, std::chrono::hours(1));
     EXPECT_TRUE(p.headers.preserve_host);
     EXPECT_TRUE(p.headers.add_x_forwarded);
     EXPECT_FALSE(p.headers.add_forwarded);
@@ -191,9 +197,6 @@ TEST(ConfigProxy, BadValuesAreErrorsAtTheValue) {
          "not supported yet"},
         {std::string(app) + "[[sites.proxy.routes]]\npath = \"api\"\nupstream = \"app\"\n", 12, 8,
          "is not a path starting with '/'"},
-        {std::string(app) +
-             "[[sites.proxy.routes]]\npath = \"/a\"\nupstream = \"app\"\nwebsocket = true\n",
-         14, 13, "WebSocket upgrades is not supported yet"},
         {std::string(app) + "[sites.proxy.load_balancing]\nmethod = \"random\"\n", 12, 10,
          "is not one of round_robin, weighted, least_connections"},
         {std::string(app) + "[sites.proxy.load_balancing]\nsticky_sessions = true\n", 12, 1,

@@ -120,6 +120,28 @@ TEST(ForwardHeaders, BodyFraming) {
     EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n\r\n"), std::string::npos) << out;
 }
 
+TEST(ForwardHeaders, AnAllowedUpgradeIsSentWithConnectionUpgrade) {
+    const header_list fields{
+        {"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Key", "k"}};
+    forward_request r;
+    r.method = "GET";
+    r.target = "/ws";
+    r.fields = &fields;
+    r.host = "h";
+    r.client_ip = "127.0.0.1";
+    r.upgrade = "websocket";
+    std::string out;
+    build_request_head(out, r, server(), {});
+    EXPECT_NE(out.find("Sec-WebSocket-Key: k\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"), std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("Connection: Upgrade"), out.rfind("Connection: Upgrade")) << out;
+    // Without the route's permission, the client's Upgrade is hop-by-hop like any other.
+    r.upgrade = {};
+    build_request_head(out, r, server(), {});
+    EXPECT_EQ(out.find("pgrade"), std::string::npos) << out;
+}
+
 TEST(ForwardHeaders, RepeatedFieldsStayInOrder) {
     const auto head = build({{"Cookie", "a=1"}, {"Cookie", "b=2"}});
     EXPECT_NE(head.find("Cookie: a=1\r\nCookie: b=2\r\n"), std::string::npos) << head;
