@@ -7,11 +7,12 @@ build_pkgs="build-essential cmake ninja-build pkgconf ccache libboost1.81-dev
 libboost-json1.81-dev libssl-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libsystemd-dev
 zlib1g-dev googletest libgtest-dev"
 # Tests: the packaging and real-systemd system tests, the shell-script tests (openssl makes
-# their certificates; testssl.sh scans bws's TLS defaults) and the benchmark peers.
+# their certificates; testssl.sh scans bws's TLS defaults; slowhttptest attacks it) and the
+# benchmark peers.
 test_pkgs="curl python3 shellcheck logrotate systemd debhelper devscripts lintian fakeroot
 dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd
 lighttpd-mod-openssl gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
-procps iproute2 openssl testssl.sh haproxy"
+procps iproute2 openssl testssl.sh haproxy slowhttptest"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--tests" ] && pkgs="$build_pkgs $test_pkgs"
