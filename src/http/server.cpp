@@ -317,6 +317,14 @@ void server::on_sweep() {
         if (s.deadline() <= now)
             s.on_deadline();
     });
+    if (trim_policy_.should_trim(sessions_.size())) {
+        const auto start = clock::now();
+        const bool released = sys::release_free_heap();
+        spdlog::debug(
+            "{} connections open: freed heap memory {} in {} us", sessions_.size(),
+            released ? "given back" : "kept (nothing to give back)",
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count());
+    }
     flush_logs();
     for (auto& site : sites_)
         if (site.upstreams)

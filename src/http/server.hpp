@@ -11,6 +11,7 @@
 #include "http/vhost_table.hpp"
 #include "log/access_log.hpp"
 #include "net/conn_limit.hpp"
+#include "sys/memory_trim.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -160,6 +161,8 @@ private:
     bool draining_ = false;
     bool close_idle_ = false;
     bool accept_paused_ = false;
+    // After a crowd of connections has closed, the sweep gives their freed memory back.
+    sys::idle_trim_policy trim_policy_;
     std::function<void()> on_drained_;
     std::string server_header_;
     std::string date_header_;
