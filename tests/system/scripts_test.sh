@@ -75,7 +75,7 @@ if need shellcheck shellcheck; then
     check "shellcheck bws-health-check" shellcheck -s sh "$HC"
     check "shellcheck bws-recovery" shellcheck -s sh "$REC"
     # -x from the tree's top, so the scripts' "source=tests/system/checks.sh" is followed.
-    for t in checks.sh scripts_test.sh testssl_test.sh; do
+    for t in checks.sh scripts_test.sh testssl_test.sh slowhttp_test.sh idle_conns_test.sh; do
         check "shellcheck $t" env -C "$SRC" shellcheck -x -s bash "tests/system/$t"
     done
 fi
