@@ -208,6 +208,7 @@ void session<Stream>::parse() {
     }
     while (buffer_.size() > 0) {
         boost::system::error_code ec;
+        const bool had_head = parser_->is_header_done();
         auto used = parser_->put(buffer_.data(), ec);
         buffer_.consume(used);
         if (ec == bhttp::error::need_more || (!ec && used == 0 && !parser_->is_done()))
@@ -226,6 +227,12 @@ void session<Stream>::parse() {
             if (method != bhttp::verb::get && method != bhttp::verb::head) {
                 handle_request();
                 return;
+            }
+            if (!had_head) {
+                // The header timeout ends with the headers; the whole body then has
+                // body_timeout (a total, not a per-read idle time, so a body sent a few bytes
+                // at a time cannot hold the connection for ever).
+                deadline_ = clock::now() + server_.limits().body_timeout;
             }
             continue;
         }

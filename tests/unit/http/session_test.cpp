@@ -240,6 +240,34 @@ TEST_F(Session, SlowHeadersGet408) {
     EXPECT_LT(waited, 5s);
 }
 
+// A body (read and discarded on GET) has body_timeout from the end of the headers, in total.
+TEST_F(Session, SlowBodyGets408AfterBodyTimeout) {
+    start("header_timeout = \"5s\"\nbody_timeout = \"300ms\"");
+    client c(port_);
+    auto begin = std::chrono::steady_clock::now();
+    c.send(get("/a.txt", "Content-Length: 100\r\n") + "0123456789");
+    auto r = c.read_reply();
+    auto waited = std::chrono::steady_clock::now() - begin;
+    EXPECT_EQ(r.status, 408u);
+    EXPECT_TRUE(r.closed);
+    EXPECT_TRUE(c.at_eof());
+    EXPECT_GE(waited, 300ms);
+    EXPECT_LT(waited, 4s); // well before the header timeout
+}
+
+TEST_F(Session, BodyTimeoutNotHeaderTimeoutBoundsTheBody) {
+    start("header_timeout = \"300ms\"\nbody_timeout = \"10s\"");
+    client c(port_);
+    c.send(get("/a.txt", "Content-Length: 8\r\n"));
+    for (int i = 0; i < 4; ++i) { // 800 ms of body, past the header timeout
+        std::this_thread::sleep_for(200ms);
+        c.send("ab");
+    }
+    auto r = c.read_reply();
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.body, "alpha");
+}
+
 class SessionPaths : public Session, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(SessionPaths, SlowReaderGetsEveryByteExactly) {
