@@ -5,16 +5,18 @@
 #      the socket buffers hold) and then advertising a 512-1024 byte TCP window and reading 32
 #      bytes every 5 s;
 #   2. slow body (-B, POST): CONNS connections announcing a 1 MB body and sending up to
-#      10 bytes of it every 10 s;
+#      10 bytes of it every 10 s (bws answers a POST to a static site at once, 405, and
+#      closes, so slowhttptest runs out of connections within seconds);
 #   3. slow body on GET (-B -t GET): the same with an 8 KiB body on GET, the one method whose
-#      body bws reads (and discards) instead of answering at once.
+#      body bws reads (and discards): each attack connection stays until body_timeout (60 s
+#      by default, longer than the attack).
 # During each attack an independent probe (curl --max-time 2 for a small page, one request
 # every ~100 ms on a fresh connection) counts its successes (200 with the page's body); the
 # gate is availability = successes / requests >= 99 %. slowhttptest's own verdict (its probe
 # connection every second, "service available" in its CSV) is reported and must not show
 # the service down for more than 1 % of its samples either.
 #
-# Usage: tests/system/slowhttp_test.sh      (as root or not; about 80 s)
+# Usage: tests/system/slowhttp_test.sh      (as root or not; about 60 s)
 # env:   BWS_BUILD_DIR   build tree holding bws (default build-tests)
 #        BWS_SLOWHTTP_CONNS   attack connections (default 500)
 #        BWS_SLOWHTTP_SECONDS duration of each attack (default 25)
