@@ -3,6 +3,10 @@
 
 #include "http/socket_io.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace bws::http {
 
 void plain_stream::start(boost::system::error_code& ec) {
@@ -12,6 +16,12 @@ void plain_stream::start(boost::system::error_code& ec) {
 
 std::string plain_stream::peer_address() const {
     return http::peer_address(socket_);
+}
+
+bool plain_stream::readable_now() {
+    char byte = 0;
+    const auto n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 std::size_t plain_stream::write_some(const iovec* iov, int count, bool more,

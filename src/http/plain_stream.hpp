@@ -48,6 +48,16 @@ public:
         return true;
     }
 
+    // Whether a read would make progress now (bytes, end of stream or an error), without
+    // reading; false when the socket says EAGAIN.
+    bool readable_now();
+    // Completes when the socket has something to read; call it right after readable_now()
+    // said false, so the next arrival wakes the edge-triggered reactor.
+    template <class Handler>
+    void async_wait_readable(Handler&& handler) {
+        socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, std::forward<Handler>(handler));
+    }
+
     // Completes when write_some can make progress again (or with an error).
     template <class Handler>
     void async_wait_writable(Handler&& handler) {

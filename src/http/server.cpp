@@ -6,6 +6,7 @@
 #include "files/http_date.hpp"
 #include "files/static_handler.hpp"
 #include "http/health_json.hpp"
+#include "http/read_buffer.hpp"
 #include "http/session.hpp"
 #include "http/tls_stream.hpp"
 #include "log/context.hpp"
@@ -32,6 +33,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
+constexpr std::size_t read_blocks_kept = 256; // 4 MiB of read buffers stay at hand
 constexpr std::size_t max_error_page_bytes = 1024 * 1024;
 
 std::string lower(std::string s) {
@@ -316,7 +318,12 @@ void server::on_sweep() {
     for_each_session([now](session_base& s) {
         if (s.deadline() <= now)
             s.on_deadline();
+        else if (s.park_at() <= now)
+            s.park();
     });
+    // Read buffers given up since the last sweep (parked or closed connections) leave RAM,
+    // but for a few for the next connections.
+    read_block_pool::shared().release_idle(read_blocks_kept);
     if (trim_policy_.should_trim(sessions_.size())) {
         const auto start = clock::now();
         const bool released = sys::release_free_heap();

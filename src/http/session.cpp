@@ -28,6 +28,10 @@ namespace {
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr auto linger_time = std::chrono::seconds(2);
 constexpr int max_sync_depth = 16;
+// A plain keep-alive connection idle this long gives up its read buffer until its next
+// request arrives (a busy one keeps it: its next request is usually there within a
+// round trip, and re-allocating per request would cost).
+constexpr auto park_after = std::chrono::seconds(1);
 
 template <class Stream>
 constexpr bool has_handshake = requires {
@@ -175,6 +179,48 @@ void session<Stream>::read_now() {
 }
 
 template <class Stream>
+void session<Stream>::park() {
+    park_at_ = clock::time_point::max();
+    if constexpr (!has_handshake<Stream>) {
+        // Only a connection waiting for its next request with nothing buffered, and only
+        // once per wait (a parked one has no buffer left).
+        if (phase_ != phase::idle || !read_pending_ || parking_ || buffer_.size() > 0 ||
+            buffer_.capacity() == 0)
+            return;
+        boost::system::error_code ec;
+        parking_ = true;
+        stream_.cancel(ec); // the read's handler continues in wait_parked()
+        if (ec)
+            parking_ = false;
+    }
+}
+
+template <class Stream>
+void session<Stream>::wait_parked() {
+    if constexpr (!has_handshake<Stream>) {
+        buffer_.shrink_to_fit(); // empty: frees it
+        std::string().swap(out_head_);
+        // Bytes that came between the cancel and now would not wake the edge-triggered
+        // reactor again: look first, and wait only after an EAGAIN.
+        if (stream_.readable_now()) {
+            read_now();
+            return;
+        }
+        read_pending_ = true;
+        stream_.async_wait_readable([self = self()](const boost::system::error_code& ec) {
+            self->read_pending_ = false;
+            if (self->phase_ == phase::closed)
+                return;
+            if (ec) {
+                self->fail(failure_kind::peer_read, ec);
+                return;
+            }
+            self->read_now();
+        });
+    }
+}
+
+template <class Stream>
 void session<Stream>::on_read(boost::system::error_code ec, std::size_t bytes) {
     read_pending_ = false;
     if (phase_ == phase::closed)
@@ -182,6 +228,15 @@ void session<Stream>::on_read(boost::system::error_code ec, std::size_t bytes) {
     if (phase_ == phase::writing || phase_ == phase::lingering) {
         // A read cancelled to answer 408; the connection closes after that answer.
         return;
+    }
+    park_at_ = clock::time_point::max();
+    if (parking_) {
+        parking_ = false;
+        if (ec == asio::error::operation_aborted && phase_ == phase::idle) {
+            wait_parked();
+            return;
+        }
+        // The read had completed before park() could cancel it: carry on as usual.
     }
     if (ec) {
         // EOF or reset from the peer, a timeout closed the stream (all benign), or a real
@@ -438,7 +493,10 @@ void session<Stream>::on_written() {
         return;
     }
     phase_ = phase::idle;
-    deadline_ = clock::now() + server_.limits().keepalive_timeout;
+    const auto now = clock::now();
+    deadline_ = now + server_.limits().keepalive_timeout;
+    if constexpr (!has_handshake<Stream>)
+        park_at_ = now + park_after; // a TLS session releases its buffers in do_read
     if (server_.closing_idle() && buffer_.size() == 0) {
         // Stopping: an idle connection is not kept for a next request.
         close_now();

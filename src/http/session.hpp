@@ -22,13 +22,12 @@
 #pragma once
 
 #include "http/plain_stream.hpp"
+#include "http/read_buffer.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
 #include "http/session_base.hpp"
 #include "http/tls_stream.hpp"
-
-#include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
 #include <memory>
@@ -51,6 +50,7 @@ public:
     void on_deadline() override;
     void on_drain(bool close_idle) override;
     void close() override { close_now(); }
+    void park() override;
 
 private:
     // proxying: waiting for the upstream or for the request body a proxied request sends up.
@@ -68,6 +68,8 @@ private:
     bool redirect_to_https(const route_decision& decision, const request_head& head);
     void do_read();
     void read_now();
+    // Parked (see park()): waits for the next request without a read buffer.
+    void wait_parked();
     void on_read(boost::system::error_code ec, std::size_t bytes);
     void parse();
     void handle_request();
@@ -123,14 +125,15 @@ private:
 
     Stream stream_;
     std::size_t listener_;
-    boost::beast::flat_buffer buffer_;
+    read_buffer buffer_; // its storage comes from read_block_pool
     std::optional<request_parser> parser_;
     std::unique_ptr<proxy_call> call_; // a proxied request in progress
     phase phase_ = phase::idle;
     std::size_t requests_ = 0;
     bool keep_alive_ = true;
     bool read_pending_ = false;
-    int sync_depth_ = 0; // guards recursion when pipelined requests complete synchronously
+    bool parking_ = false; // park() cancelled the idle read: its handler waits without a buffer
+    int sync_depth_ = 0;   // guards recursion when pipelined requests complete synchronously
     // TLS: the site the handshake chose by SNI (an index into the server's sites).
     std::optional<std::size_t> tls_site_;
     bool bare_head_ = false; // the next response carries no site headers (plain 400 on TLS)

@@ -29,6 +29,10 @@ public:
     virtual void on_drain(bool close_idle) = 0;
     // Closes the connection now (fast stop).
     virtual void close() = 0;
+    // When an idle keep-alive connection should give up its read buffer (the sweep calls
+    // park() then); max() when it has none to give up.
+    clock::time_point park_at() const { return park_at_; }
+    virtual void park() = 0;
     // Its count in the per-address limit, given back when the session ends (destruction is
     // the one place every close path passes through).
     void adopt_ticket(net::conn_ticket ticket) { ticket_ = std::move(ticket); }
@@ -36,6 +40,7 @@ public:
 protected:
     server& server_;
     clock::time_point deadline_;
+    clock::time_point park_at_ = clock::time_point::max();
 
 private:
     std::list<session_base*>::iterator registry_position_;

@@ -268,6 +268,42 @@ TEST_F(Session, BodyTimeoutNotHeaderTimeoutBoundsTheBody) {
     EXPECT_EQ(r.body, "alpha");
 }
 
+// An idle keep-alive connection gives up its read buffer after a second (the sweep parks
+// it); its next requests, one or pipelined, are answered as before.
+TEST_F(Session, ParkedIdleConnectionServesItsNextRequests) {
+    start();
+    client c(port_);
+    c.send(get("/a.txt"));
+    EXPECT_EQ(c.read_reply().body, "alpha");
+    std::this_thread::sleep_for(1600ms); // park_after (1 s) and a sweep (250 ms)
+    c.send(get("/b.txt"));
+    EXPECT_EQ(c.read_reply().body, "bravo!");
+    std::this_thread::sleep_for(1600ms);
+    c.send(get("/c.txt") + get("/a.txt"));
+    EXPECT_EQ(c.read_reply().body, "charlie");
+    EXPECT_EQ(c.read_reply().body, "alpha");
+    std::this_thread::sleep_for(1600ms);
+    c.send(get("/a.txt", "Connection: close\r\n"));
+    auto r = c.read_reply();
+    EXPECT_EQ(r.body, "alpha");
+    EXPECT_TRUE(r.closed);
+    EXPECT_TRUE(c.at_eof());
+    EXPECT_TRUE(failures().empty());
+}
+
+// A request that arrives byte by byte across the park is still read whole.
+TEST_F(Session, RequestStartedBeforeTheParkIsReadWhole) {
+    start("header_timeout = \"10s\"");
+    client c(port_);
+    c.send(get("/a.txt"));
+    EXPECT_EQ(c.read_reply().body, "alpha");
+    const auto request = get("/b.txt");
+    c.send(request.substr(0, 1)); // the first byte leaves idle: no park while reading
+    std::this_thread::sleep_for(1600ms);
+    c.send(request.substr(1));
+    EXPECT_EQ(c.read_reply().body, "bravo!");
+}
+
 class SessionPaths : public Session, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(SessionPaths, SlowReaderGetsEveryByteExactly) {
