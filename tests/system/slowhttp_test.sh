@@ -130,18 +130,21 @@ size=$(curl -s --noproxy '*' --max-time 5 -o /dev/null -w '%{size_download}' "ht
 
 # ----------------------------------------------------------------------------- helpers
 # probe_start NAME: one request every ~100 ms (a fresh connection each, 2 s at most) until
-# $T/NAME.stop exists; one line per request in $T/NAME.probe: "ok" or "fail CODE TIME".
+# $T/NAME.stop exists; one line per request in $T/NAME.probe: "ok", or "fail" with curl's
+# exit code, the HTTP status, the bytes, the connect and total times and the clock.
 probe_start() {
     local name=$1
     rm -f "$T/$name.stop" "$T/$name.probe"
     (
         while [ ! -e "$T/$name.stop" ]; do
-            out=$(curl -s --noproxy '*' --max-time 2 -o /dev/null -w '%{http_code} %{size_download}' \
+            out=$(curl -s --noproxy '*' --max-time 2 -o /dev/null \
+                -w '%{http_code} %{size_download} connect %{time_connect} total %{time_total}' \
                 "http://127.0.0.1:$PORT/probe.txt" 2>/dev/null)
-            if [ "$out" = "200 9" ]; then
+            code=$?
+            if [ "$code" = 0 ] && [ "${out%% connect*}" = "200 9" ]; then
                 echo ok
             else
-                echo "fail ${out:-none} $(date +%s.%N)"
+                echo "fail exit $code: $out at $(date +%T.%N)"
             fi
             sleep 0.1
         done >"$T/$name.probe"
@@ -193,6 +196,7 @@ attack() {
     echo "      $desc: $CONNS connections, $elapsed s; probe: $P_OK of $P_TOTAL requests served," \
         "availability $P_AVAIL %"
     echo "      slowhttptest: ${csv:-no CSV}; it says: ${verdict:-nothing}"
+    [ "$P_OK" = "$P_TOTAL" ] || grep -v '^ok' "$T/$name.probe" | head -5 | sed 's/^/      probe /'
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
         bad "$desc: slowhttptest ran (exit $rc)" "$(tail -20 "$T/$name.out")"
     fi
