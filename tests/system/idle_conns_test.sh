@@ -10,15 +10,17 @@
 #     (each with its own descriptor limit, at most 15 000 connections each) and several
 #     127.0.0.x source addresses (one source address and port pair reaches at most the
 #     ephemeral port range's worth of connections);
-#   - the worker's VmRSS and Pss (smaps_rollup) and the kernel's TCP memory (sockstat)
-#     before, while holding them and after the clients close; KiB per connection from RSS;
+#   - the worker's VmRSS and Pss (smaps_rollup), the kernel's TCP buffer memory (sockstat)
+#     and slab (machine-wide) before, just after opening them, once they have been idle long
+#     enough to give up their read buffers (a second), and after the clients close; KiB per
+#     idle connection from the RSS (gate: BWS_IDLE_KIB_MAX);
 #   - while holding them, a fresh request is answered within 1 s and none of the held
 #     connections was closed by the server;
 #   - after the clients close, the worker's descriptors return to the baseline and it keeps
 #     at most 3 KiB per connection of the peak (see round 1's note on what stays); a second
 #     crowd of the same size then fits in the first one's memory.
 #
-# Usage: tests/system/idle_conns_test.sh   (as root or not; about 20 s for 20 000 connections)
+# Usage: tests/system/idle_conns_test.sh   (as root or not; about 15 s for 20 000 connections)
 # env:   BWS_BUILD_DIR     build tree holding bws (default build-tests)
 #        BWS_IDLE_CONNS    connections to hold (default 50000)
 #        BWS_IDLE_KIB_MAX  gate on KiB per idle connection (default 4)
