@@ -76,8 +76,8 @@ conn_limit_table* conn_limit_table::create() {
                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED)
         return nullptr;
-    // The pages are zero: every atomic starts at 0 (lock-free atomics of integers have no
-    // other state), so placement-new only starts the object's lifetime.
+    // The pages are zero, every field's initial value; the class has only integer members and
+    // no constructor that writes them, so default-initialising placement-new touches nothing.
     return new (memory) conn_limit_table;
 }
 
@@ -100,7 +100,7 @@ int conn_limit_table::claim_owner() {
     // so forked workers get columns from 1.
     for (std::size_t i = 1; i < owner_count; ++i) {
         std::uint8_t expected = 0;
-        if (owner_taken_[i].compare_exchange_strong(expected, 1))
+        if (taken(i).compare_exchange_strong(expected, 1))
             return static_cast<int>(i);
     }
     return -1;
@@ -109,12 +109,11 @@ int conn_limit_table::claim_owner() {
 void conn_limit_table::release_owner(int owner) {
     if (owner < 0 || static_cast<std::size_t>(owner) >= owner_count)
         return;
-    auto& column = owned_[owner];
     for (std::size_t slot = 0; slot < slot_count; ++slot) {
-        if (auto held = column[slot].exchange(0, std::memory_order_relaxed); held != 0)
-            slots_[slot].fetch_sub(held, std::memory_order_acq_rel);
+        if (auto held = owned(owner, slot).exchange(0, std::memory_order_relaxed); held != 0)
+            slot_word(slot).fetch_sub(held, std::memory_order_acq_rel);
     }
-    owner_taken_[owner].store(0);
+    taken(owner).store(0);
 }
 
 admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int owner,
@@ -129,7 +128,7 @@ admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int ow
         return (start + distance) & (slot_count - 1);
     };
     const auto done = [&](std::size_t slot) {
-        owned_[owner][slot].fetch_add(1, std::memory_order_relaxed);
+        owned(owner, slot).fetch_add(1, std::memory_order_relaxed);
         ticket.table_ = this;
         ticket.slot_ = static_cast<std::uint32_t>(slot);
         ticket.owner_ = owner;
@@ -137,13 +136,13 @@ admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int ow
     };
     // Adds one to `slot` if it still holds `tag` live; false if it does not any more.
     const auto increment = [&](std::size_t slot, bool& over) {
-        auto word = slots_[slot].load(std::memory_order_acquire);
+        auto word = slot_word(slot).load(std::memory_order_acquire);
         while (count_of(word) > 0 && tag_of(word) == tag) {
             if (count_of(word) >= limit) {
                 over = true;
                 return false;
             }
-            if (slots_[slot].compare_exchange_weak(word, word + 1, std::memory_order_acq_rel))
+            if (slot_word(slot).compare_exchange_weak(word, word + 1, std::memory_order_acq_rel))
                 return true;
         }
         return false;
@@ -155,7 +154,7 @@ admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int ow
         bool restart = false;
         for (std::size_t d = 0; d < probe_window && !restart; ++d) {
             const auto slot = slot_at(d);
-            auto word = slots_[slot].load(std::memory_order_acquire);
+            auto word = slot_word(slot).load(std::memory_order_acquire);
             if (count_of(word) > 0 && tag_of(word) == tag) {
                 bool over = false;
                 if (increment(slot, over))
@@ -173,8 +172,8 @@ admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int ow
         if (free_distance == probe_window)
             return admission::table_full;
         const auto slot = slot_at(free_distance);
-        if (!slots_[slot].compare_exchange_strong(free_word, tag << 16 | 1,
-                                                  std::memory_order_acq_rel))
+        if (!slot_word(slot).compare_exchange_strong(free_word, tag << 16 | 1,
+                                                     std::memory_order_acq_rel))
             continue; // someone took it first
         // Another process may have claimed an earlier free slot for the same address at the
         // same moment: the entry nearest the start wins, so both converge on one count.
@@ -182,11 +181,11 @@ admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int ow
             const auto other = slot_at(d);
             bool over = false;
             if (increment(other, over)) {
-                slots_[slot].fetch_sub(1, std::memory_order_acq_rel);
+                slot_word(slot).fetch_sub(1, std::memory_order_acq_rel);
                 return done(other);
             }
             if (over) {
-                slots_[slot].fetch_sub(1, std::memory_order_acq_rel);
+                slot_word(slot).fetch_sub(1, std::memory_order_acq_rel);
                 return admission::over_limit;
             }
         }
@@ -196,9 +195,9 @@ admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int ow
 }
 
 void conn_limit_table::release(std::uint32_t slot, int owner) {
-    owned_[owner][slot].fetch_sub(1, std::memory_order_relaxed);
+    owned(owner, slot).fetch_sub(1, std::memory_order_relaxed);
     // The count is above 0 while we hold it, so this never borrows from the tag.
-    slots_[slot].fetch_sub(1, std::memory_order_acq_rel);
+    slot_word(slot).fetch_sub(1, std::memory_order_acq_rel);
 }
 
 std::uint32_t conn_limit_table::count(std::uint64_t key) const {
@@ -207,7 +206,7 @@ std::uint32_t conn_limit_table::count(std::uint64_t key) const {
     const auto start = static_cast<std::size_t>(h & (slot_count - 1));
     std::uint32_t total = 0;
     for (std::size_t d = 0; d < probe_window; ++d) {
-        auto word = slots_[(start + d) & (slot_count - 1)].load(std::memory_order_acquire);
+        auto word = slot_word((start + d) & (slot_count - 1)).load(std::memory_order_acquire);
         if (count_of(word) > 0 && tag_of(word) == tag)
             total += static_cast<std::uint32_t>(count_of(word));
     }

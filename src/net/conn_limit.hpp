@@ -82,9 +82,23 @@ private:
 
     // Slot word: tag (48 bits, from the key's hash, never 0) << 16 | count. A slot whose count
     // is 0 is free, whatever its tag.
-    std::atomic<std::uint64_t> slots_[slot_count];
-    std::atomic<std::uint16_t> owned_[owner_count][slot_count];
-    std::atomic<std::uint8_t> owner_taken_[owner_count];
+    // Plain integers used through std::atomic_ref, not std::atomic members: C++20's atomics
+    // value-initialise, so constructing the table would write all of its 8 MiB and make every
+    // page resident in the master whether the limit is on or not. The mapping's pages are
+    // zero already, which is every field's initial value.
+    std::uint64_t slots_[slot_count];
+    std::uint16_t owned_[owner_count][slot_count];
+    std::uint8_t owner_taken_[owner_count];
+
+    std::atomic_ref<std::uint64_t> slot_word(std::size_t i) const {
+        return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(slots_[i]));
+    }
+    std::atomic_ref<std::uint16_t> owned(std::size_t owner, std::size_t slot) {
+        return std::atomic_ref<std::uint16_t>(owned_[owner][slot]);
+    }
+    std::atomic_ref<std::uint8_t> taken(std::size_t owner) {
+        return std::atomic_ref<std::uint8_t>(owner_taken_[owner]);
+    }
 };
 
 } // namespace bws::net
