@@ -61,6 +61,34 @@ bool dropped_response_header(std::string_view name, const std::vector<std::strin
            iequals(name, "date") || iequals(name, "server");
 }
 
+// Moves `out` (decoded body bytes) into `pieces` for the client: as they are, or as one chunk
+// when the client gets chunks, then the last chunk when `last`.
+void frame_body(std::string& out, bool chunked, bool last, std::vector<body_piece>& pieces) {
+    if (!chunked) {
+        if (!out.empty()) {
+            body_piece data;
+            data.bytes = std::move(out);
+            pieces.push_back(std::move(data));
+        }
+    } else {
+        if (!out.empty()) {
+            body_piece size;
+            size.bytes = fmt::format("{:x}\r\n", out.size());
+            pieces.push_back(std::move(size));
+            body_piece data;
+            data.bytes = std::move(out);
+            data.bytes += "\r\n";
+            pieces.push_back(std::move(data));
+        }
+        if (last) {
+            body_piece end;
+            end.bytes = "0\r\n\r\n";
+            pieces.push_back(std::move(end));
+        }
+    }
+    out.clear();
+}
+
 } // namespace
 
 template <class Stream>
@@ -140,7 +168,10 @@ void session<Stream>::proxy_connect() {
     // the upstream, the body could not be sent again. An upgrade becomes a tunnel: it never
     // takes a connection the pool could reuse.
     if (!call.request_body && call.upgrade.empty()) {
-        if (auto idle = call.upstreams->take_idle(call.route->pool, call.server, now)) {
+        // An idempotent request is sent again on a new connection if the upstream closed
+        // this one (proxy_fail), so it skips the check's system call; others are checked.
+        const bool verify = !idempotent(parser_->head().method);
+        if (auto idle = call.upstreams->take_idle(call.route->pool, call.server, now, verify)) {
             call.conn = std::move(idle);
             on_proxy_connected({});
             return;
@@ -484,9 +515,25 @@ void session<Stream>::proxy_on_head() {
     }
     if (call.request_body && !call.body_sent)
         keep_alive_ = false;
+    // The body bytes that came with the head go out in the same write: one system call for
+    // a small response instead of two.
+    parser.set_sink(&call.out, proxy_chunk);
+    while (!parser.is_done() && call.conn->buffer.size() > 0) {
+        boost::system::error_code ec;
+        const auto used = parser.put(call.conn->buffer.data(), ec);
+        call.conn->buffer.consume(used);
+        if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more)
+            break;
+        if (ec) {
+            proxy_fail(502, ec, "a malformed response body");
+            return;
+        }
+    }
+    const bool done = parser.is_done();
+    frame_body(call.out, call.chunked_out, done && !bodiless, r.body);
     call.head_sent = true;
     call.client_write = true;
-    call.last_write = parser.is_done() && !call.chunked_out;
+    call.last_write = done;
     phase_ = phase::writing;
     respond(std::move(r), site_, head_request);
 }
@@ -649,28 +696,10 @@ void session<Stream>::proxy_write_client(bool last) {
     out_body_.clear();
     piece_ = 0;
     piece_sent_ = 0;
-    body_bytes_ += call.out.size();
-    if (call.chunked_out) {
-        if (!call.out.empty()) {
-            body_piece size;
-            size.bytes = fmt::format("{:x}\r\n", call.out.size());
-            out_body_.push_back(std::move(size));
-            body_piece data;
-            data.bytes = std::move(call.out);
-            data.bytes += "\r\n";
-            out_body_.push_back(std::move(data));
-        }
-        if (last) {
-            body_piece end;
-            end.bytes = "0\r\n\r\n";
-            out_body_.push_back(std::move(end));
-        }
-    } else if (!call.out.empty()) {
-        body_piece data;
-        data.bytes = std::move(call.out);
-        out_body_.push_back(std::move(data));
-    }
-    call.out.clear();
+    frame_body(call.out, call.chunked_out, last, out_body_);
+    // As nginx's body_bytes_sent: the body as sent, chunk framing included.
+    for (const auto& piece : out_body_)
+        body_bytes_ += piece.size();
     call.last_write = last;
     call.client_write = true;
     phase_ = phase::writing;

@@ -32,12 +32,12 @@ site_upstreams::site_upstreams(const config::site_proxy& config) : config_(confi
 }
 
 std::unique_ptr<upstream_connection> site_upstreams::take_idle(std::size_t pool, std::size_t server,
-                                                               clock::time_point now) {
+                                                               clock::time_point now, bool verify) {
     auto& stack = idle_[pool][server];
     while (!stack.empty()) {
         auto c = std::move(stack.back());
         stack.pop_back();
-        if (now - c->idle_since < idle_timeout && still_open(*c)) {
+        if (now - c->idle_since < idle_timeout && (!verify || still_open(*c))) {
             c->reused = true;
             return c;
         }

@@ -44,9 +44,11 @@ public:
     const config::site_proxy& config() const { return config_; }
     balancer& pool(std::size_t i) { return balancers_[i]; }
 
-    // An idle connection to the server that still looks open, or null.
+    // An idle connection to the server (the most recent), or null. `verify`: only one that
+    // still looks open (a recv(MSG_PEEK) each); without it the caller must be able to send
+    // its request again when the upstream turns out to have closed it.
     std::unique_ptr<upstream_connection> take_idle(std::size_t pool, std::size_t server,
-                                                   clock::time_point now);
+                                                   clock::time_point now, bool verify = true);
     // Keeps a connection whose last response ended cleanly, for the next request.
     void put_idle(std::unique_ptr<upstream_connection> c, clock::time_point now);
     // Closes the connections idle for longer than idle_timeout.
