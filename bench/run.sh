@@ -13,8 +13,10 @@
 #                           installed; a peer named here must be installed)
 #   --passes LIST           of A, B, A-log, B-log (default A,B,A-log)
 #   --access-log            only the access-log pass (A-log)
-#   --scenarios LIST        of ka64,ka256,close,100k,1m,10m,304,404,tls-ka,tls-new (default:
-#                           per pass)
+#   --scenarios LIST        of ka64,ka256,close,100k,1m,10m,304,404,tls-ka,tls-new,proxy
+#                           (default: per pass). proxy: each server proxies /proxy/ to one
+#                           nginx upstream (1 worker, on wrk's CPU in layout A), with
+#                           keep-alive to it where the server has that
 #   --idle-tls              memory per idle TLS connection: IDLE_CONNS TLS connections that
 #                           each had one request answered, held open; alone, only this (the
 #                           default run does it too; with --passes/--scenarios, also this)
@@ -77,8 +79,9 @@ declare -A scenario=(
     [404]="404 c64|/missing.html|64|"
     [tls-ka]="TLS 1.3 1 KiB keep-alive c64|/1k.html|64|"
     [tls-new]="TLS 1.3 1 KiB full handshake per request c64|/1k.html|64|Connection: close"
+    [proxy]="reverse proxy 1 KiB c64 (nginx upstream)|/proxy/1k.html|64|"
 )
-all_scenarios="ka64,ka256,close,100k,1m,10m,304,404,tls-ka,tls-new"
+all_scenarios="ka64,ka256,close,100k,1m,10m,304,404,tls-ka,tls-new,proxy"
 declare -A pass_scenarios
 if [ "$quick" = 1 ]; then
     pass_scenarios=([A]=$all_scenarios [B]="ka64,1m" [A-log]="ka64" [B-log]="ka64")
@@ -221,8 +224,13 @@ write_config() {
     local name=$1 dir=$2 port=$3 workers=$4 log=$5 tls_port=${6:-}
     case $name in
         nginx)
-            local access="access_log off;" tls=""
+            local access="access_log off;" tls="" upstream="" proxy=""
             [ "$log" = 1 ] && access="access_log $dir/access.log;"
+            if [ -n "$backend_port" ]; then
+                upstream="upstream backend { server 127.0.0.1:$backend_port; keepalive 128; }"
+                proxy="location /proxy/ { proxy_pass http://backend/; proxy_http_version 1.1;
+            proxy_set_header Connection \"\"; }"
+            fi
             [ -n "$tls_port" ] && tls="listen 127.0.0.1:$tls_port ssl backlog=4096;
         ssl_certificate $cert;
         ssl_certificate_key $key;
@@ -245,10 +253,12 @@ http {
     fastcgi_temp_path $dir/fastcgi;
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
+    $upstream
     server {
         listen 127.0.0.1:$port backlog=4096;
         $tls
         root $docroot;
+        $proxy
     }
 }
 EOF
@@ -266,7 +276,13 @@ EOF
                 echo "hosts:"
                 echo "  \"static\":"
                 echo "    listen: {host: 127.0.0.1, port: $port}"
-                echo "    paths: {\"/\": {file.dir: \"$docroot\"}}"
+                if [ -n "$backend_port" ]; then
+                    echo "    paths:"
+                    echo "      \"/\": {file.dir: \"$docroot\"}"
+                    echo "      \"/proxy\": {proxy.reverse.url: \"http://127.0.0.1:$backend_port/\"}"
+                else
+                    echo "    paths: {\"/\": {file.dir: \"$docroot\"}}"
+                fi
                 if [ -n "$tls_port" ]; then
                     echo "  \"static-tls\":"
                     echo "    listen:"
@@ -281,6 +297,7 @@ EOF
             {
                 local modules=()
                 [ "$log" = 1 ] && modules+=('"mod_accesslog"')
+                [ -n "$backend_port" ] && modules+=('"mod_proxy"')
                 [ -n "$tls_port" ] && modules+=('"mod_openssl"')
                 [ ${#modules[@]} -gt 0 ] && echo "server.modules = ( $(IFS=,; echo "${modules[*]}") )"
                 [ "$log" = 1 ] && echo "accesslog.filename = \"$dir/access.log\""
@@ -297,6 +314,12 @@ EOF
                 echo 'mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )'
                 [ "$workers" -gt 1 ] && echo "server.max-worker = $workers"
                 [ "$idle_mode" = 1 ] && echo 'server.max-keep-alive-idle = 60'
+                if [ -n "$backend_port" ]; then
+                    echo '$HTTP["url"] =~ "^/proxy/" {'
+                    echo "    proxy.server = ( \"\" => (( \"host\" => \"127.0.0.1\", \"port\" => $backend_port )) )"
+                    echo '    proxy.header = ( "map-urlpath" => ( "/proxy/" => "/" ) )'
+                    echo '}'
+                fi
                 if [ -n "$tls_port" ]; then
                     echo "\$SERVER[\"socket\"] == \"127.0.0.1:$tls_port\" {"
                     echo '    ssl.engine = "enable"'
@@ -329,6 +352,18 @@ hostname = "localhost"
 port = $port
 bind = "127.0.0.1"
 static_dir = "$docroot"
+EOF
+            [ -n "$backend_port" ] && cat >> "$dir/bws.toml" <<EOF
+
+[sites.proxy]
+enabled = true
+[[sites.proxy.upstreams]]
+name = "backend"
+url = "http://127.0.0.1:$backend_port"
+[[sites.proxy.routes]]
+path = "/proxy"
+upstream = "backend"
+strip_prefix = true
 EOF
             [ -n "$tls_port" ] && cat >> "$dir/bws.toml" <<EOF
 
@@ -416,6 +451,30 @@ start_server() {
     fi
 }
 
+# The upstream of the proxy scenario: nginx with one worker and the notes' settings, on wrk's
+# CPU in layout A (the proxy under test has CPU 0 to itself). Not measured itself.
+backend_port=""
+start_backend() {
+    local layout=$1 dir pin=() i port
+    command -v nginx >/dev/null || die "the proxy scenario needs nginx as its upstream"
+    dir=$(mktemp -d "$work/backend.XXXX")
+    port=$("$py" "$helper" free-port)
+    write_config nginx "$dir" "$port" 1 0
+    [ "$layout" = A ] && pin=(taskset -c "$cpu_wrk")
+    setsid "${pin[@]}" nginx -c "$dir/nginx.conf" -e "$dir/error.log" > "$dir/stdout.log" 2>&1 &
+    pid_of[backend]=$!
+    for i in $(seq 1 200); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/1k.html" || true)" = 200 ] && break
+        [ "$i" = 200 ] && die "the proxy scenario's nginx upstream did not start"
+        sleep 0.05
+    done
+    backend_port=$port
+}
+stop_backend() {
+    stop_server backend
+    backend_port=""
+}
+
 versions() {
     local model
     model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
@@ -464,6 +523,7 @@ run_pass() {
     [ "$layout" = A ] && wrk_pin=(taskset -c "$cpu_wrk")
     IFS=, read -ra list <<<"${scenarios_arg:-${pass_scenarios[$p]}}"
     [[ " ${list[*]}" == *" tls-"* ]] && tls=1
+    [[ " ${list[*]} " == *" proxy "* ]] && start_backend "$layout"
     declare -A etag
     for s in "${servers[@]}"; do
         local with_tls=0
@@ -517,6 +577,7 @@ run_pass() {
         echo "pass $p: $label done"
     done
     for s in "${servers[@]}"; do stop_server "$s"; done
+    stop_backend
 }
 for p in "${passes[@]}"; do run_pass "$p"; done
 
