@@ -165,6 +165,9 @@ struct site_proxy {
     proxy_headers headers;
     // Further servers tried when connecting fails, for a request that can be sent again.
     unsigned retries = 1;
+    // Idle keep-alive connections each worker keeps per server (nginx's upstream
+    // `keepalive`); 0: a new connection per request.
+    std::size_t keepalive = 128;
 };
 
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary

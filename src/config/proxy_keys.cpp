@@ -394,6 +394,8 @@ const std::vector<key_entry<proxy_draft>>& proxy_keys() {
         k::table("headers", "[sites.proxy.headers]", in_proxy(std::identity{}), header_keys()),
         k::count(
             "retries", [](proxy_draft & d) -> auto& { return d.proxy.retries; }, 0, 10),
+        k::count(
+            "keepalive", [](proxy_draft & d) -> auto& { return d.proxy.keepalive; }, 0, 10000),
         k::not_yet("health_check", "[sites.proxy.health_check]",
                    "active upstream health checks; a server that refuses connections is "
                    "skipped for the request"),

@@ -105,6 +105,8 @@ private:
     void proxy_on_head();
     void proxy_stream();
     void proxy_read_upstream(void (session::*next)());
+    void on_upstream_read(const boost::system::error_code& ec, std::size_t n,
+                          void (session::*next)());
     void proxy_write_client(bool last);
     void on_proxy_written();
     void proxy_finish();

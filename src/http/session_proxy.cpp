@@ -445,29 +445,33 @@ void session<Stream>::proxy_read_upstream(void (session::*next)()) {
     call.conn->socket.async_read_some(
         call.conn->buffer.prepare(upstream_read),
         [self = self(), next](const boost::system::error_code& ec, std::size_t n) {
-            if (self->phase_ == phase::closed || !self->call_)
-                return;
-            auto& c = *self->call_;
-            c.waiting = proxy_call::wait::none;
-            if (!ec) {
-                c.got_response_bytes = true;
-                c.conn->buffer.commit(n);
-                (self.get()->*next)();
-                return;
-            }
-            if (ec == asio::error::eof && c.head_sent && c.parser && c.parser->need_eof()) {
-                // A body delimited by the close: this is its end.
-                boost::system::error_code e;
-                c.parser->put_eof(e);
-                c.conn->buffer.consume(c.conn->buffer.size());
-                self->proxy_stream();
-                return;
-            }
-            const bool before_head = !c.head_sent;
-            self->proxy_fail(c.timed_out ? 504 : 502, ec,
-                             before_head ? "reading the response head"
-                                         : "reading the response body");
+            self->on_upstream_read(ec, n, next);
         });
+}
+
+template <class Stream>
+void session<Stream>::on_upstream_read(const boost::system::error_code& ec, std::size_t n,
+                                       void (session::*next)()) {
+    if (phase_ == phase::closed || !call_)
+        return;
+    auto& c = *call_;
+    c.waiting = proxy_call::wait::none;
+    if (!ec) {
+        c.got_response_bytes = true;
+        c.conn->buffer.commit(n);
+        (this->*next)();
+        return;
+    }
+    if (ec == asio::error::eof && c.head_sent && c.parser && c.parser->need_eof()) {
+        // A body delimited by the close: this is its end.
+        boost::system::error_code e;
+        c.parser->put_eof(e);
+        c.conn->buffer.consume(c.conn->buffer.size());
+        proxy_stream();
+        return;
+    }
+    proxy_fail(c.timed_out ? 504 : 502, ec,
+               c.head_sent ? "reading the response body" : "reading the response head");
 }
 
 template <class Stream>
@@ -825,6 +829,8 @@ void session<Stream>::on_proxy_deadline() {
     template void session<Stream>::proxy_on_head();                                                \
     template void session<Stream>::proxy_stream();                                                 \
     template void session<Stream>::proxy_read_upstream(void (session<Stream>::*)());               \
+    template void session<Stream>::on_upstream_read(const boost::system::error_code&, std::size_t, \
+                                                    void (session<Stream>::*)());                  \
     template void session<Stream>::proxy_write_client(bool);                                       \
     template void session<Stream>::on_proxy_written();                                             \
     template void session<Stream>::proxy_finish();                                                 \

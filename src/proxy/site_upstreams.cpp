@@ -51,7 +51,12 @@ void site_upstreams::put_idle(std::unique_ptr<upstream_connection> c, clock::tim
     auto& stack = idle_[c->pool][c->server];
     c->idle_since = now;
     c->buffer.clear();
-    if (stack.size() >= max_idle_per_server) {
+    if (stack.size() >= config_.keepalive) {
+        if (config_.keepalive == 0) {
+            boost::system::error_code ec;
+            c->socket.close(ec);
+            return;
+        }
         boost::system::error_code ec;
         stack.front()->socket.close(ec);
         stack.erase(stack.begin());

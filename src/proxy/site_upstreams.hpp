@@ -33,10 +33,9 @@ class site_upstreams {
 public:
     using clock = std::chrono::steady_clock;
 
-    // Idle connections kept per server, and how long one may stay idle: shorter than the idle
-    // timeouts of common application servers (Node.js 5 s, gunicorn 2 s is the exception),
-    // so bws is usually the side that closes.
-    static constexpr std::size_t max_idle_per_server = 32;
+    // How long an idle connection is kept: shorter than the idle timeouts of common
+    // application servers (Node.js 5 s, gunicorn 2 s is the exception), so bws is usually
+    // the side that closes. How many: [sites.proxy] keepalive per server.
     static constexpr std::chrono::seconds idle_timeout{4};
 
     explicit site_upstreams(const config::site_proxy& config);

@@ -44,6 +44,7 @@ void expect_at(const diagnostic& d, int line, int column) {
 
 TEST(ConfigProxy, EveryKeyIsRead) {
     auto r = load(proxy_a(R"(retries = 2
+keepalive = 16
 [[sites.proxy.upstreams]]
 name = "app"
 url = "http://127.0.0.1:9001"
@@ -105,6 +106,7 @@ remove = ["X-Debug"]
     EXPECT_EQ(p.read_timeout, std::chrono::seconds(30));
     EXPECT_EQ(p.write_timeout, std::chrono::minutes(1));
     EXPECT_EQ(p.retries, 2u);
+    EXPECT_EQ(p.keepalive, 16u);
     EXPECT_FALSE(p.headers.preserve_host);
     EXPECT_FALSE(p.headers.add_x_forwarded);
     EXPECT_TRUE(p.headers.add_forwarded);
@@ -126,6 +128,7 @@ TEST(ConfigProxy, Defaults) {
     EXPECT_TRUE(p.headers.add_x_forwarded);
     EXPECT_FALSE(p.headers.add_forwarded);
     EXPECT_EQ(p.retries, 1u);
+    EXPECT_EQ(p.keepalive, 128u);
 }
 
 TEST(ConfigProxy, DisabledTableIsNoProxy) {
