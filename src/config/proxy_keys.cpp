@@ -334,6 +334,31 @@ bool read_remove_headers(value_reader& in, const toml::node& v, site_proxy& p) {
     return ok;
 }
 
+bool read_trusted_proxies(value_reader& in, const toml::node& v, proxy_draft& d) {
+    const auto* array = v.as_array();
+    if (array == nullptr) {
+        in.type_error(v, "trusted_proxies", "an array of addresses or CIDR blocks");
+        return false;
+    }
+    bool ok = true;
+    for (const auto& element : *array) {
+        auto text = in.nonempty_string(element, "trusted_proxies");
+        if (!text) {
+            ok = false;
+            continue;
+        }
+        auto block = net::address_block::parse(*text);
+        if (!block) {
+            in.error(element, "trusted_proxies",
+                     "'" + *text + "' is not an IP address or a CIDR block (10.0.0.0/8)");
+            ok = false;
+            continue;
+        }
+        d.proxy.headers.trusted_proxies.push_back(*block);
+    }
+    return ok;
+}
+
 template <class Field>
 auto in_proxy(Field field) {
     return [field](proxy_draft & d) -> auto& {
@@ -399,8 +424,7 @@ const std::vector<key_entry<proxy_draft>>& proxy_keys() {
         k::not_yet("health_check", "[sites.proxy.health_check]",
                    "active upstream health checks; a server that refuses connections is "
                    "skipped for the request"),
-        k::not_yet("trusted_proxies", "'trusted_proxies'",
-                   "inbound X-Forwarded-* headers are always replaced"),
+        k::custom("trusted_proxies", read_trusted_proxies),
     };
     return table;
 }

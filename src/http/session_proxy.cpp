@@ -155,6 +155,7 @@ void session<Stream>::proxy_connect() {
     f.fields = &head.fields;
     f.host = head.host;
     f.client_ip = client_address_;
+    f.trusted_peer = proxy::is_trusted(client_address_, config.headers.trusted_proxies);
     if constexpr (is_tls<Stream>)
         f.https = !stream_.is_plain();
     if (call.request_body) {

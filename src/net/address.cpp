@@ -62,4 +62,52 @@ ip_address::from_sockaddr(const sockaddr_storage& in) {
     return std::nullopt;
 }
 
+std::optional<address_block> address_block::parse(std::string_view text) {
+    const auto slash = text.find('/');
+    auto address = ip_address::parse(text.substr(0, slash));
+    if (!address)
+        return std::nullopt;
+    address_block b;
+    b.network = *address;
+    const unsigned max = address->is_v6() ? 128 : 32;
+    b.prefix = max;
+    if (slash != std::string_view::npos) {
+        const auto bits = text.substr(slash + 1);
+        unsigned n = 0;
+        if (bits.empty() || bits.size() > 3)
+            return std::nullopt;
+        for (char c : bits) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            n = n * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (n > max)
+            return std::nullopt;
+        b.prefix = n;
+    }
+    return b;
+}
+
+bool address_block::contains(const ip_address& a) const {
+    const auto& want = network.bytes();
+    const auto* got = a.bytes().data();
+    if (a.is_v6() && !network.is_v6()) {
+        // ::ffff:a.b.c.d, as a dual-stack listener reports an IPv4 client.
+        static constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(got, mapped, sizeof mapped) != 0)
+            return false;
+        got += 12;
+    } else if (a.is_v6() != network.is_v6()) {
+        return false;
+    }
+    const unsigned full = prefix / 8;
+    if (std::memcmp(got, want.data(), full) != 0)
+        return false;
+    const unsigned rest = prefix % 8;
+    if (rest == 0)
+        return true;
+    const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+    return (got[full] & mask) == (want[full] & mask);
+}
+
 } // namespace bws::net

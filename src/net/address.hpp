@@ -36,12 +36,27 @@ public:
     static std::optional<std::pair<ip_address, std::uint16_t>>
     from_sockaddr(const sockaddr_storage& in);
 
+    // The address in network order (IPv4 uses the first 4 bytes).
+    const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
+
     // IPv4 before IPv6, then by bytes: the order listeners are opened and listed in.
     auto operator<=>(const ip_address&) const = default;
 
 private:
     family family_ = family::v4;
     std::array<std::uint8_t, 16> bytes_{}; // network order; IPv4 uses the first 4
+};
+
+// An address block ("10.0.0.0/8", "2001:db8::/32", or one address), e.g. of trusted proxies.
+struct address_block {
+    ip_address network;
+    unsigned prefix = 32; // bits that must match
+
+    // "ADDR" or "ADDR/BITS"; nullopt when it is neither (or BITS is out of range).
+    static std::optional<address_block> parse(std::string_view text);
+    // Whether `a` lies in the block; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as
+    // its IPv4 address.
+    bool contains(const ip_address& a) const;
 };
 
 } // namespace bws::net

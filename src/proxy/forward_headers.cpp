@@ -59,6 +59,15 @@ std::string quoted_if_needed(std::string_view value) {
 
 } // namespace
 
+bool is_trusted(std::string_view client_ip, const std::vector<net::address_block>& trusted) {
+    if (trusted.empty())
+        return false;
+    const auto address = net::ip_address::parse(client_ip);
+    return address && std::any_of(trusted.begin(), trusted.end(), [&](const net::address_block& b) {
+               return b.contains(*address);
+           });
+}
+
 std::vector<std::string> connection_tokens(const header_list& fields) {
     std::vector<std::string> tokens;
     for (const auto& [name, value] : fields) {
@@ -106,18 +115,70 @@ void build_request_head(std::string& out, const forward_request& r,
             continue; // the operator's value replaces the client's
         fmt::format_to(it, "{}: {}\r\n", name, value);
     }
+    // From a trusted proxy, what it says about the client is kept (repeated fields joined).
+    std::string xff, xfp, xfh, xri, fwd;
+    if (r.trusted_peer) {
+        auto join = [](std::string& to, std::string_view value) {
+            if (!to.empty())
+                to += ", ";
+            to += value;
+        };
+        for (const auto& field : fields) {
+            const auto& name = field.first;
+            if (iequals(name, "x-forwarded-for"))
+                join(xff, field.second);
+            else if (iequals(name, "x-forwarded-proto"))
+                join(xfp, field.second);
+            else if (iequals(name, "x-forwarded-host"))
+                join(xfh, field.second);
+            else if (iequals(name, "x-real-ip"))
+                join(xri, field.second);
+            else if (iequals(name, "forwarded"))
+                join(fwd, field.second);
+        }
+    }
     const std::string_view proto = r.https ? "https" : "http";
     if (headers.add_x_forwarded) {
-        fmt::format_to(it, "X-Forwarded-For: {}\r\nX-Forwarded-Proto: {}\r\n", r.client_ip, proto);
-        if (!r.host.empty())
+        // The chain grows by the peer; the original client is the trusted proxy's last word.
+        const auto last_hop =
+            xff.substr(xff.rfind(',') == std::string::npos ? 0 : xff.rfind(',') + 1);
+        const std::string_view real_ip = !xri.empty() ? std::string_view(xri)
+                                         : !http::trim_ows(last_hop).empty()
+                                             ? http::trim_ows(last_hop)
+                                             : r.client_ip;
+        if (xff.empty())
+            fmt::format_to(it, "X-Forwarded-For: {}\r\n", r.client_ip);
+        else
+            fmt::format_to(it, "X-Forwarded-For: {}, {}\r\n", xff, r.client_ip);
+        fmt::format_to(it, "X-Forwarded-Proto: {}\r\n",
+                       xfp.empty() ? proto : std::string_view(xfp));
+        if (!xfh.empty())
+            fmt::format_to(it, "X-Forwarded-Host: {}\r\n", xfh);
+        else if (!r.host.empty())
             fmt::format_to(it, "X-Forwarded-Host: {}\r\n", r.host);
-        fmt::format_to(it, "X-Real-IP: {}\r\n", r.client_ip);
+        fmt::format_to(it, "X-Real-IP: {}\r\n", real_ip);
+    } else if (r.trusted_peer) {
+        for (const auto& [name, value] :
+             std::initializer_list<std::pair<std::string_view, std::string_view>>{
+                 {"X-Forwarded-For", xff},
+                 {"X-Forwarded-Proto", xfp},
+                 {"X-Forwarded-Host", xfh},
+                 {"X-Real-IP", xri}})
+            if (!value.empty())
+                fmt::format_to(it, "{}: {}\r\n", name, value);
     }
     if (headers.add_forwarded) {
-        fmt::format_to(it, "Forwarded: for={};proto={}", forwarded_node(r.client_ip), proto);
+        out += "Forwarded: ";
+        if (!fwd.empty()) {
+            out += fwd;
+            out += ", ";
+        }
+        fmt::format_to(it, "for={};proto={}", forwarded_node(r.client_ip), proto);
         if (!r.host.empty())
             fmt::format_to(it, ";host={}", quoted_if_needed(r.host));
         out += "\r\n";
+    } else if (!fwd.empty()) {
+        fmt::format_to(it, "Forwarded: {}\r\n", fwd);
     }
     for (const auto& [name, value] : headers.add)
         fmt::format_to(it, "{}: {}\r\n", name, value);

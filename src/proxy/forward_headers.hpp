@@ -24,13 +24,18 @@ struct forward_request {
     const header_list* fields = nullptr; // the client's header fields, in order
     std::string_view host;               // the client's Host (empty when it sent none)
     std::string_view client_ip;          // the peer's address
-    bool https = false;                  // the client connection is TLS
+    // The peer is one of trusted_proxies: its forwarding headers are kept and extended.
+    bool trusted_peer = false;
+    bool https = false; // the client connection is TLS
     // The body's framing upstream: a known length, chunked, or none.
     std::optional<std::uint64_t> content_length;
     bool chunked = false;
     // An upgrade the route allows (the client's Upgrade value): sent with Connection: Upgrade.
     std::string_view upgrade;
 };
+
+// Whether `client_ip` (the peer's address as text) is in `trusted`.
+bool is_trusted(std::string_view client_ip, const std::vector<net::address_block>& trusted);
 
 // Replaces `out` with the request line and headers, ending in the blank line.
 void build_request_head(std::string& out, const forward_request& r,

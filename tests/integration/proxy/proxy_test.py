@@ -113,6 +113,7 @@ bind = "127.0.0.1"
 static_dir = "{www}"
 [sites.proxy]
 enabled = true
+trusted_proxies = ["127.0.0.2"]
 {upstreams("app", [b1, b2])}
 {upstreams("solo", [b3])}
 {upstreams("dead", [self.dead1, self.dead2])}
@@ -266,6 +267,21 @@ def forwarded_headers_replace_the_clients(m):
     expect_eq(header_of(e, "x-remove-me"), None, "removed header")
     expect_eq(header_of(e, "x-added"), "yes", "added header")
     expect_eq([k for k, _ in e["headers"]].count("X-Forwarded-For"), 1, "one X-Forwarded-For")
+
+
+@check
+def a_trusted_proxys_forwarding_headers_are_extended(m):
+    s = socket.create_connection((LOOPBACK, m.port), timeout=TIMEOUT,
+                                 source_address=("127.0.0.2", 0))
+    conn = Connection(s)
+    try:
+        e = echo(conn.request("GET", "/app/t", "localhost", headers={
+            "X-Forwarded-For": "198.51.100.1", "X-Forwarded-Proto": "https"}, close=True))
+    finally:
+        conn.close()
+    expect_eq(header_of(e, "x-forwarded-for"), "198.51.100.1, 127.0.0.2", "X-Forwarded-For")
+    expect_eq(header_of(e, "x-forwarded-proto"), "https", "X-Forwarded-Proto")
+    expect_eq(header_of(e, "x-real-ip"), "198.51.100.1", "X-Real-IP")
 
 
 @check

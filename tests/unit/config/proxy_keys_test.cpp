@@ -45,6 +45,7 @@ void expect_at(const diagnostic& d, int line, int column) {
 TEST(ConfigProxy, EveryKeyIsRead) {
     auto r = load(proxy_a(R"(retries = 2
 keepalive = 16
+trusted_proxies = ["10.0.0.0/8", "::1"]
 [[sites.proxy.upstreams]]
 name = "app"
 url = "http://127.0.0.1:9001"
@@ -107,6 +108,8 @@ remove = ["X-Debug"]
     EXPECT_EQ(p.write_timeout, std::chrono::minutes(1));
     EXPECT_EQ(p.retries, 2u);
     EXPECT_EQ(p.keepalive, 16u);
+    ASSERT_EQ(p.headers.trusted_proxies.size(), 2u);
+    EXPECT_EQ(p.headers.trusted_proxies[0].prefix, 8u);
     EXPECT_FALSE(p.headers.preserve_host);
     EXPECT_FALSE(p.headers.add_x_forwarded);
     EXPECT_TRUE(p.headers.add_forwarded);
@@ -206,7 +209,8 @@ TEST(ConfigProxy, BadValuesAreErrorsAtTheValue) {
          "not supported yet"},
         {std::string(app) + "[sites.proxy.health_check]\nenabled = true\n", 11, 14,
          "not supported yet"},
-        {"trusted_proxies = [\"10.0.0.0/8\"]\n" + std::string(app), 8, 1, "not supported yet"},
+        {"trusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/40\"]\n" + std::string(app), 8, 34,
+         "is not an IP address or a CIDR block"},
         {std::string(app) + "[sites.proxy.timeout]\nread = 0\n", 12, 8, "read"},
         {std::string(app) + "[sites.proxy.headers]\nadd = { \"Content-Length\" = \"1\" }\n", 12, 9,
          "is set by the proxy"},

@@ -63,4 +63,35 @@ TEST(NetAddress, ListenAddressText) {
 }
 
 } // namespace
+TEST(NetAddressBlock, ParsesAddressesAndCidrBlocks) {
+    using bws::net::address_block;
+    EXPECT_EQ(address_block::parse("10.0.0.0/8")->prefix, 8u);
+    EXPECT_EQ(address_block::parse("192.0.2.7")->prefix, 32u);
+    EXPECT_EQ(address_block::parse("2001:db8::/32")->prefix, 32u);
+    EXPECT_EQ(address_block::parse("::1")->prefix, 128u);
+    for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "host/8", "",
+                            "10.0.0.0/8/8", "10.0.0.0/0008"})
+        EXPECT_FALSE(address_block::parse(bad)) << bad;
+}
+
+TEST(NetAddressBlock, Contains) {
+    using bws::net::address_block;
+    using bws::net::ip_address;
+    auto in = [](const char* block, const char* a) {
+        return address_block::parse(block)->contains(*ip_address::parse(a));
+    };
+    EXPECT_TRUE(in("10.0.0.0/8", "10.200.3.4"));
+    EXPECT_FALSE(in("10.0.0.0/8", "11.0.0.1"));
+    EXPECT_TRUE(in("192.168.1.128/25", "192.168.1.200"));
+    EXPECT_FALSE(in("192.168.1.128/25", "192.168.1.100"));
+    EXPECT_TRUE(in("0.0.0.0/0", "203.0.113.9"));
+    EXPECT_TRUE(in("127.0.0.2", "127.0.0.2"));
+    EXPECT_FALSE(in("127.0.0.2", "127.0.0.3"));
+    EXPECT_TRUE(in("2001:db8::/32", "2001:db8:ffff::1"));
+    EXPECT_FALSE(in("2001:db8::/32", "2001:db9::1"));
+    EXPECT_TRUE(in("10.0.0.0/8", "::ffff:10.1.2.3")); // an IPv4 client on a dual-stack socket
+    EXPECT_FALSE(in("10.0.0.0/8", "::1"));
+    EXPECT_FALSE(in("::/0", "10.0.0.1"));
+}
+
 } // namespace bws::net

@@ -58,6 +58,46 @@ TEST(ForwardHeaders, InboundForwardingHeadersAreReplaced) {
     EXPECT_EQ(bare, "GET /x?y=1 HTTP/1.1\r\nHost: www.example.com\r\n\r\n");
 }
 
+TEST(ForwardHeaders, ATrustedProxysForwardingHeadersAreExtended) {
+    const header_list fields{{"X-Forwarded-For", "198.51.100.1, 192.0.2.9"},
+                             {"X-Forwarded-Proto", "https"},
+                             {"X-Forwarded-Host", "shop.example"},
+                             {"Forwarded", "for=192.0.2.9;proto=https"}};
+    forward_request r;
+    r.method = "GET";
+    r.target = "/";
+    r.fields = &fields;
+    r.host = "internal";
+    r.client_ip = "10.0.0.2";
+    r.trusted_peer = true;
+    config::proxy_headers h;
+    h.add_forwarded = true;
+    std::string out;
+    build_request_head(out, r, server(), h);
+    EXPECT_NE(out.find("X-Forwarded-For: 198.51.100.1, 192.0.2.9, 10.0.0.2\r\n"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("X-Forwarded-Host: shop.example\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("X-Real-IP: 192.0.2.9\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("Forwarded: for=192.0.2.9;proto=https, for=10.0.0.2;proto=http;host="
+                       "internal\r\n"),
+              std::string::npos)
+        << out;
+    // The same headers from a peer that is not trusted are replaced.
+    r.trusted_peer = false;
+    build_request_head(out, r, server(), h);
+    EXPECT_EQ(out.find("198.51.100.1"), std::string::npos) << out;
+    EXPECT_NE(out.find("X-Real-IP: 10.0.0.2\r\n"), std::string::npos) << out;
+}
+
+TEST(ForwardHeaders, IsTrusted) {
+    const std::vector<net::address_block> trusted{*net::address_block::parse("10.0.0.0/8")};
+    EXPECT_TRUE(is_trusted("10.1.2.3", trusted));
+    EXPECT_FALSE(is_trusted("192.0.2.1", trusted));
+    EXPECT_FALSE(is_trusted("-", trusted));
+    EXPECT_FALSE(is_trusted("10.1.2.3", {}));
+}
+
 TEST(ForwardHeaders, HopByHopAndConnectionListedHeadersAreDropped) {
     const auto head = build({{"Connection", "keep-alive, X-Secret"},
                              {"X-Secret", "s"},
