@@ -113,7 +113,7 @@ struct site_tls {
 };
 
 // [sites.proxy] of one site: upstream pools and the routes that send requests to them.
-enum class balance_method { round_robin, weighted, least_connections };
+enum class balance_method { round_robin, weighted, least_connections, consistent_hash };
 
 // One [[sites.proxy.upstreams]] entry: a server of the pool its name forms.
 struct upstream_server {
@@ -159,6 +159,9 @@ struct site_proxy {
     std::vector<upstream_pool> pools;
     std::vector<proxy_route> routes; // longest path first
     balance_method method = balance_method::round_robin;
+    // consistent_hash: the request header whose value picks the server; empty: the client's
+    // address.
+    std::string hash_header;
     milliseconds connect_timeout{10'000};
     milliseconds read_timeout{60'000};  // waiting for the upstream's next bytes
     milliseconds write_timeout{60'000}; // the upstream taking no request bytes

@@ -374,9 +374,29 @@ const std::vector<key_entry<site_proxy>>& balancing_keys() {
                       {"round_robin", balance_method::round_robin},
                       {"weighted", balance_method::weighted},
                       {"least_connections", balance_method::least_connections},
+                      {"consistent_hash", balance_method::consistent_hash},
                   }),
-        k::not_yet("sticky_sessions", "'sticky_sessions'",
-                   "a consistent hash on the client address or a header"),
+        k::custom("hash_header",
+                  [](value_reader& in, const toml::node& v, site_proxy& p) {
+                      auto name = in.nonempty_string(v, "hash_header");
+                      if (!name)
+                          return false;
+                      if (!valid_header_name(*name)) {
+                          in.error(v, "hash_header", "'" + *name + "' is not a header name");
+                          return false;
+                      }
+                      p.hash_header = *name;
+                      return true;
+                  }),
+        k::custom("sticky_sessions",
+                  [](value_reader& in, const toml::node& v, site_proxy&) {
+                      auto on = in.boolean(v, "sticky_sessions");
+                      if (on && *on)
+                          in.error(v, "sticky_sessions",
+                                   "use method = \"consistent_hash\" (on the client's address, "
+                                   "or on hash_header) to keep a client on one server");
+                      return on.has_value() && !*on;
+                  }),
     };
     return table;
 }

@@ -131,8 +131,17 @@ void session<Stream>::proxy_connect() {
     auto& balancer = call.upstreams->pool(call.route->pool);
     const auto now = clock::now();
     std::optional<std::size_t> pick;
-    if (call.attempts <= config.retries)
-        pick = balancer.pick(call.tried, now);
+    if (call.attempts <= config.retries) {
+        std::string_view key = client_address_;
+        if (config.method == config::balance_method::consistent_hash &&
+            !config.hash_header.empty()) {
+            key = {}; // no such header: every such request hashes alike
+            for (const auto& field : parser_->head().fields)
+                if (iequals(field.first, config.hash_header))
+                    key = field.second;
+        }
+        pick = balancer.pick(call.tried, now, key);
+    }
     if (!pick) {
         // Every server (within the retries) was tried and none took the connection.
         const unsigned status = call.timed_out ? 504 : (call.all_down ? 503 : 502);

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bws::proxy {
@@ -25,8 +27,10 @@ public:
 
     // The next server, skipping those in `tried` (bit i: server i) and those marked down;
     // when every untried server is down, the one down longest is tried anyway, so a pool
-    // recovers without waiting. nullopt when every server was tried.
-    std::optional<std::size_t> pick(std::uint64_t tried, clock::time_point now);
+    // recovers without waiting. nullopt when every server was tried. `key` is what
+    // consistent_hash hashes (the client's address or a header); other methods ignore it.
+    std::optional<std::size_t> pick(std::uint64_t tried, clock::time_point now,
+                                    std::string_view key = {});
     // A request on server `i` started or finished (least connections; the status page).
     void started(std::size_t i) { ++servers_[i].active; }
     void finished(std::size_t i) {
@@ -54,7 +58,13 @@ private:
         std::uint64_t failures = 0; // connections it refused or timed out, for the status page
     };
 
-    std::optional<std::size_t> pick_among(std::uint64_t excluded);
+    std::optional<std::size_t> pick_among(std::uint64_t excluded, std::string_view key);
+
+    // consistent_hash: points on a ring, `points_per_weight` per unit of weight and server,
+    // sorted by position. A key goes to the first point at or after its hash whose server is
+    // usable, so removing a server moves only its own keys (about 1/n of them).
+    static constexpr unsigned points_per_weight = 100;
+    std::vector<std::pair<std::uint64_t, std::size_t>> ring_;
 
     config::balance_method method_;
     std::vector<state> servers_;

@@ -82,8 +82,8 @@ class ProxyServer:
         os.chmod(self.dir, 0o755)
         with open(os.path.join(self.dir, "www", "index.html"), "w") as f:
             f.write("static index\n")
-        (self.port, self.weighted, self.failover, b1, b2, b3, b4, b5,
-         self.dead1, self.dead2) = free_ports(10)
+        (self.port, self.weighted, self.failover, self.hashed, b1, b2, b3, b4, b5,
+         self.dead1, self.dead2) = free_ports(11)
         self.b = {n: Backend(self.dir, p, n)
                   for n, p in (("one", b1), ("two", b2), ("solo", b3), ("fo1", b4), ("fo2", b5))}
         self.pid_file = os.path.join(self.dir, "bws.pid")
@@ -147,6 +147,20 @@ enabled = true
 method = "weighted"
 [sites.proxy.headers]
 preserve_host = false
+
+[[sites]]
+name = "hashed"
+hostname = "localhost"
+port = {self.hashed}
+bind = "127.0.0.1"
+static_dir = "{www}"
+[sites.proxy]
+enabled = true
+{upstreams("h", [b1, b2])}
+{route("/", "h")}
+[sites.proxy.load_balancing]
+method = "consistent_hash"
+hash_header = "X-User"
 
 [[sites]]
 name = "failover"
@@ -379,6 +393,22 @@ def weighted_follows_the_weights(m):
     counts = names_over(m.weighted, 400, "/w")
     expect(abs(counts.get("one", 0) - 300) <= 20 and abs(counts.get("two", 0) - 100) <= 20,
            f"weights 3:1 over 400 requests: {counts}")
+
+
+@check
+def consistent_hash_keeps_a_user_on_one_server(m):
+    conn = Connection(socket.create_connection((LOOPBACK, m.hashed), timeout=TIMEOUT))
+    try:
+        servers = {}
+        for user in range(60):
+            seen = {echo(conn.request("GET", "/h", "localhost", headers={"X-User": f"u{user}"}))
+                    ["name"] for _ in range(5)}
+            expect(len(seen) == 1, f"user u{user} went to {seen}")
+            name = seen.pop()
+            servers[name] = servers.get(name, 0) + 1
+    finally:
+        conn.close()
+    expect(len(servers) == 2, f"60 users all on one server: {servers}")
 
 
 @check

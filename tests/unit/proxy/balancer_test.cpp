@@ -106,5 +106,52 @@ TEST(Balancer, WhenAllAreDownTheSoonestBackIsTried) {
     EXPECT_EQ(b.pick(0b10, now + std::chrono::seconds(1)).value(), 0u);
 }
 
+config::upstream_pool named_pool(int n) {
+    config::upstream_pool p;
+    for (int i = 0; i < n; ++i) {
+        config::upstream_server s;
+        s.url = "http://10.0.0." + std::to_string(i + 1) + ":80";
+        p.servers.push_back(s);
+    }
+    return p;
+}
+
+TEST(Balancer, ConsistentHashKeepsAKeyOnOneServer) {
+    balancer b(named_pool(3), balance_method::consistent_hash);
+    const auto now = clock::now();
+    for (const char* key : {"203.0.113.7", "user-42", ""}) {
+        const auto first = b.pick(0, now, key).value();
+        for (int i = 0; i < 20; ++i)
+            EXPECT_EQ(b.pick(0, now, key).value(), first) << key;
+    }
+    // Another balancer of the same pool (another worker) agrees.
+    balancer other(named_pool(3), balance_method::consistent_hash);
+    EXPECT_EQ(other.pick(0, now, "user-42"), b.pick(0, now, "user-42"));
+}
+
+TEST(Balancer, ConsistentHashSpreadsKeysAndMovesOnlyAFailedServersOnes) {
+    balancer b(named_pool(3), balance_method::consistent_hash);
+    const auto now = clock::now();
+    std::vector<std::size_t> before;
+    int counts[3] = {};
+    for (int k = 0; k < 3000; ++k) {
+        before.push_back(b.pick(0, now, "client-" + std::to_string(k)).value());
+        ++counts[before.back()];
+    }
+    for (int c : counts)
+        EXPECT_TRUE(c > 700 && c < 1300) << counts[0] << " " << counts[1] << " " << counts[2];
+    b.failed(1, now);
+    for (int k = 0; k < 3000; ++k) {
+        const auto after = b.pick(0, now, "client-" + std::to_string(k)).value();
+        EXPECT_NE(after, 1u);
+        if (before[k] != 1) {
+            EXPECT_EQ(after, before[k]) << k; // keys of the servers still up stay put
+        }
+    }
+    // A server tried already (a failed connect) is skipped for that request.
+    const auto first = b.pick(0, now, "client-1").value();
+    EXPECT_NE(b.pick(std::uint64_t{1} << first, now, "client-1").value(), first);
+}
+
 } // namespace
 } // namespace bws::proxy
