@@ -226,9 +226,11 @@ void session<Stream>::on_proxy_connected(const boost::system::error_code& ec) {
         server_.failures().report(failure_kind::upstream, timed_out ? asio::error::timed_out : ec,
                                   server_.site(site_).config->name, client_address_,
                                   "connecting to " + server.url);
-        boost::system::error_code ignored;
-        call.conn->socket.close(ignored);
-        call.conn.reset();
+        if (call.conn) { // none when the server had no address to try
+            boost::system::error_code ignored;
+            call.conn->socket.close(ignored);
+            call.conn.reset();
+        }
         if (call.address + 1 < server.addresses.size()) {
             ++call.address; // the next address of the same server
             call.timed_out = false;
