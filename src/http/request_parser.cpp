@@ -46,11 +46,23 @@ request_parser::request_parser(const config::limits& limits, bool keep_fields)
 std::size_t request_parser::put(boost::asio::const_buffer buffer, beast::error_code& ec) {
     if (is_header_done())
         return basic_parser::put(buffer, ec);
-    if (has_folded_line(std::string_view(static_cast<const char*>(buffer.data()), buffer.size()))) {
+    const std::string_view bytes(static_cast<const char*>(buffer.data()), buffer.size());
+    // Beast consumes whole lines of the head, so once it has taken some, the next byte starts
+    // a line: a space or tab there is a folded line (or whitespace before the first field).
+    if (head_bytes_ > 0 && !bytes.empty() && (bytes.front() == ' ' || bytes.front() == '\t')) {
         reject(400, ec);
         return 0;
     }
     const std::size_t used = basic_parser::put(buffer, ec);
+    // Within the lines Beast took (and the byte after them), whatever Beast made of them: a
+    // fold there is the verdict, so a head is judged the same however it is split into reads
+    // (a later line's error would otherwise win when the head came in one piece).
+    if (has_folded_line(bytes.substr(0, std::min(bytes.size(), used + 1)))) {
+        head_bytes_ += used;
+        reject_status_ = 400;
+        ec = bhttp::error::bad_field;
+        return used;
+    }
     head_bytes_ += used;
     const std::size_t limit = limits_.max_header_bytes;
     if (!ec && is_header_done()) {

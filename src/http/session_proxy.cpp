@@ -374,7 +374,10 @@ void session<Stream>::proxy_read_client() {
 template <class Stream>
 void session<Stream>::proxy_send_body() {
     auto& call = *call_;
-    std::array<asio::const_buffer, 3> pieces;
+    // The buffer sequence goes into the write operation by value: a vector, not a view of
+    // this frame's array, which would dangle once the write waits (ASan: stack-use-after-
+    // return in the sanitizer run).
+    std::vector<asio::const_buffer> pieces(3);
     std::size_t count = 0;
     if (!call.body.empty()) {
         if (call.request_chunked) {
@@ -391,7 +394,8 @@ void session<Stream>::proxy_send_body() {
     phase_ = phase::proxying;
     call.waiting = proxy_call::wait::upstream_write;
     deadline_ = clock::now() + call.upstreams->config().write_timeout;
-    asio::async_write(call.conn->socket, std::span<const asio::const_buffer>(pieces.data(), count),
+    pieces.resize(count);
+    asio::async_write(call.conn->socket, std::move(pieces),
                       [self = self()](const boost::system::error_code& ec, std::size_t) {
                           if (self->phase_ == phase::closed || !self->call_)
                               return;

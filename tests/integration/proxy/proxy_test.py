@@ -541,7 +541,10 @@ def a_large_download_streams_with_flat_memory(m):
     growth = peak[0] - before
     print(f"    {size >> 20} MiB through the proxy in {seconds:.1f}s; worker RSS {before} KiB, "
           f"peak {peak[0]} KiB (+{growth} KiB)")
-    expect(growth < 16 * 1024, f"worker RSS grew by {growth} KiB")
+    # Under AddressSanitizer freed memory waits in its quarantine (256 MiB), so RSS says
+    # nothing about the proxy's buffering there: only the plain build is gated.
+    if "ASAN_OPTIONS" not in os.environ:
+        expect(growth < 16 * 1024, f"worker RSS grew by {growth} KiB")
 
 
 # --- WebSocket
