@@ -15,6 +15,9 @@
 
 namespace bws::http {
 
+inline constexpr std::size_t proxy_chunk = 64 * 1024;   // bytes buffered per direction
+inline constexpr std::size_t upstream_read = 16 * 1024; // bytes asked of one upstream read
+
 struct proxy_call {
     enum class wait { none, connect, upstream_write, upstream_read, client_read };
 
