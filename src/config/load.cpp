@@ -4,8 +4,8 @@
 
 #include "config/hostname.hpp"
 #include "config/include.hpp"
-#include "config/proxy_keys.hpp"
 #include "config/section_keys.hpp"
+#include "config/upstream_url.hpp"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // The keys of a site's [sites.proxy] table (upstream pools, routes, balancing, timeouts,
-// forwarded headers) and the checks between them; and the resolution of upstream host names.
+// forwarded headers) and the checks between them.
 // Internal to bws::config.
 #pragma once
 
@@ -33,9 +33,5 @@ bool read_proxy(value_reader& in, const toml::node& v, proxy_draft& d);
 // The checks between the keys (pools named by routes exist, a route path appears once);
 // `what` names the site. Returns the site's proxy when the table is enabled.
 std::optional<site_proxy> finish_proxy(proxy_draft& d, const std::string& what, report& out);
-
-// Resolves the host names of every site's upstream servers (IP literals need no lookup); an
-// unknown name is an error at its url.
-void resolve_upstreams(snapshot& config, report& out);
 
 } // namespace bws::config::detail
