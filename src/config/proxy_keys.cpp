@@ -192,14 +192,8 @@ bool read_add_headers(value_reader& in, const toml::node& v, site_proxy& p) {
     const auto* t = in.table(v, "[sites.proxy.headers.add]");
     if (t == nullptr)
         return false;
-    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-    for (auto&& [k, value] : *t)
-        entries.emplace_back(&k, &value);
-    // toml++ keeps keys sorted; the upstream gets them in the order they were written.
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-        return a.first->source().begin < b.first->source().begin;
-    });
-    for (const auto& [k, value] : entries) {
+    // Headers go out in the order the operator wrote them.
+    for (const auto& [k, value] : in_file_order(*t)) {
         const std::string name(k->str());
         auto text = in.string(*value, "add." + name);
         const std::string low = lower(name);

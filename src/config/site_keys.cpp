@@ -53,14 +53,8 @@ bool read_headers(value_reader& in, const toml::node& v, site_draft& s) {
     const auto* t = in.table(v, "[sites.headers]");
     if (t == nullptr)
         return false;
-    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-    for (auto&& [k, value] : *t)
-        entries.emplace_back(&k, &value);
-    // toml++ keeps keys sorted; responses carry them in the order the operator wrote them.
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-        return a.first->source().begin < b.first->source().begin;
-    });
-    for (const auto& [k, value] : entries) {
+    // Headers go out in the order the operator wrote them.
+    for (const auto& [k, value] : in_file_order(*t)) {
         const std::string name(k->str());
         auto text = in.string(*value, "headers." + name);
         if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {

@@ -26,6 +26,9 @@ const char* type_name(const toml::node& n);
 // Control characters other than tab would split or corrupt a response header.
 bool has_control(std::string_view s);
 
+// The entries of a table in the order they were written (toml++ keeps keys sorted).
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t);
+
 // RFC 9110 token characters, the only ones allowed in a header field name.
 bool is_tchar(char c);
 
