@@ -33,11 +33,6 @@ constexpr int max_sync_depth = 16;
 // round trip, and re-allocating per request would cost).
 constexpr auto park_after = std::chrono::seconds(1);
 
-template <class Stream>
-constexpr bool has_handshake = requires {
-    Stream::has_handshake;
-};
-
 } // namespace
 
 session_base::session_base(server& owner) : server_(owner) {
@@ -64,7 +59,7 @@ void session<Stream>::start() {
     // Accept to the end of the handshake (TLS) or to the first byte (plain) is bounded by the
     // header timeout, so a stalled or garbage handshake costs no more than a slow request.
     deadline_ = clock::now() + server_.limits().header_timeout;
-    if constexpr (has_handshake<Stream>) {
+    if constexpr (handshaking_stream<Stream>) {
         phase_ = phase::handshaking;
         stream_.async_handshake(
             [self = self()](handshake_result result, const boost::system::error_code& e) {
@@ -73,58 +68,6 @@ void session<Stream>::start() {
         return;
     }
     do_read();
-}
-
-template <class Stream>
-void session<Stream>::on_handshake(handshake_result result, const boost::system::error_code& ec) {
-    if constexpr (has_handshake<Stream>) {
-        if (phase_ == phase::closed)
-            return;
-        switch (result) {
-        case handshake_result::done:
-            if (const auto* chosen = stream_.info().site) {
-                tls_site_ = chosen->site_id;
-                site_ = chosen->site_id;
-            }
-            phase_ = phase::idle;
-            deadline_ = clock::now() + server_.limits().header_timeout;
-            do_read();
-            return;
-        case handshake_result::plain_http: {
-            // Say so in plain text rather than leave the client with a TLS alert it cannot
-            // read; the request itself is drained by the linger before the close.
-            keep_alive_ = false;
-            bare_head_ = true;
-            phase_ = phase::writing;
-            response r;
-            r.status = 400;
-            r.set_header("Content-Type", "text/plain; charset=utf-8");
-            body_piece text;
-            text.bytes = "This port speaks HTTPS: the request was sent as plain HTTP.\n";
-            r.body.push_back(std::move(text));
-            respond(std::move(r), site_, false);
-            return;
-        }
-        case handshake_result::closed:
-            spdlog::debug("{} TLS handshake: the peer went away ({})", client_address_,
-                          ec.message());
-            close_now();
-            return;
-        case handshake_result::failed: {
-            const auto* chosen = tls::selected_site(stream_.native());
-            const std::size_t site = chosen ? chosen->site_id : site_;
-            ++server_.site(site).tls_handshake_failures;
-            server_.failures().report(failure_kind::tls_handshake, ec,
-                                      server_.site(site).config->name, client_address_,
-                                      stream_.failure_reason());
-            close_now();
-            return;
-        }
-        }
-    } else {
-        (void)result;
-        (void)ec;
-    }
 }
 
 template <class Stream>
@@ -137,7 +80,7 @@ template <class Stream>
 void session<Stream>::do_read() {
     if (phase_ == phase::closed || read_pending_)
         return;
-    if constexpr (has_handshake<Stream>) {
+    if constexpr (handshaking_stream<Stream>) {
         if (phase_ == phase::idle && buffer_.size() == 0 && !stream_.is_plain()) {
             // An idle TLS connection waits without its 16 KiB read buffer, the last response
             // head or the TLS write buffer: with OpenSSL's own buffers released too, that
@@ -181,7 +124,7 @@ void session<Stream>::read_now() {
 template <class Stream>
 void session<Stream>::park() {
     park_at_ = clock::time_point::max();
-    if constexpr (!has_handshake<Stream>) {
+    if constexpr (!handshaking_stream<Stream>) {
         // Only a connection waiting for its next request with nothing buffered, and only
         // once per wait (a parked one has no buffer left).
         if (phase_ != phase::idle || !read_pending_ || parking_ || buffer_.size() > 0 ||
@@ -197,7 +140,7 @@ void session<Stream>::park() {
 
 template <class Stream>
 void session<Stream>::wait_parked() {
-    if constexpr (!has_handshake<Stream>) {
+    if constexpr (!handshaking_stream<Stream>) {
         buffer_.shrink_to_fit(); // empty: frees it
         std::string().swap(out_head_);
         // Bytes that came between the cancel and now would not wake the edge-triggered
@@ -362,48 +305,6 @@ void session<Stream>::handle_request() {
 }
 
 template <class Stream>
-bool session<Stream>::check_tls_site(route_decision& decision) {
-    if constexpr (has_handshake<Stream>) {
-        if (!tls_site_ || decision.site == *tls_site_ || decision.close)
-            return true;
-        if (!decision.host_matched) {
-            // A Host no site names: the site whose certificate the client accepted answers,
-            // not the port's default.
-            decision.site = *tls_site_;
-            return true;
-        }
-        if (server_.certificate_covers(*tls_site_, decision.host))
-            return true; // one certificate for both names: the client may reuse it
-        site_ = *tls_site_;
-        response r;
-        r.status = 421; // Misdirected Request: the client should connect again for that host
-        r.use_error_page = true;
-        respond(std::move(r), site_, decision.head);
-        return false;
-    } else {
-        (void)decision;
-        return true;
-    }
-}
-
-template <class Stream>
-bool session<Stream>::redirect_to_https(const route_decision& decision, const request_head& head) {
-    if constexpr (has_handshake<Stream>) {
-        (void)decision;
-        (void)head;
-        return false; // never on the HTTPS side
-    } else {
-        if (!server_.site(decision.site).config->redirect_to_https)
-            return false;
-        auto r = https_redirect(decision, head.method, server_.https_port(decision.host));
-        if (!r)
-            return false;
-        respond(std::move(*r), decision.site, decision.head);
-        return true;
-    }
-}
-
-template <class Stream>
 void session<Stream>::respond_error(unsigned status) {
     // Framing is in doubt after a malformed request: answer and close.
     keep_alive_ = false;
@@ -442,38 +343,6 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
 }
 
 template <class Stream>
-void session<Stream>::log_request() {
-    if (!parser_)
-        return;
-    finished_request request;
-    request.time = request_time_;
-    request.duration =
-        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - request_start_);
-    request.client_address = client_address_;
-    request.status = status_;
-    request.body_bytes = body_bytes_;
-    if constexpr (has_handshake<Stream>) {
-        if (!stream_.is_plain()) {
-            request.tls_version = stream_.info().version;
-            request.tls_cipher = stream_.info().cipher;
-            request.client_subject = stream_.info().client_subject;
-        }
-    }
-    if (call_) {
-        if (call_->peer.empty()) {
-            // Never connected: the server tried last names the failure.
-            const auto& pools = call_->upstreams->config().pools;
-            call_->peer = pools[call_->route->pool].servers[call_->server].authority;
-        }
-        request.upstream_address = call_->peer;
-        request.upstream_status = call_->status;
-        request.upstream_time =
-            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - call_->started);
-    }
-    log_finished_request(server_, server_.site(site_), parser_->head(), request);
-}
-
-template <class Stream>
 void session<Stream>::on_written() {
     if (call_ && call_->client_write) {
         on_proxy_written();
@@ -495,7 +364,7 @@ void session<Stream>::on_written() {
     phase_ = phase::idle;
     const auto now = clock::now();
     deadline_ = now + server_.limits().keepalive_timeout;
-    if constexpr (!has_handshake<Stream>)
+    if constexpr (!handshaking_stream<Stream>)
         park_at_ = now + park_after; // a TLS session releases its buffers in do_read
     if (server_.closing_idle() && buffer_.size() == 0) {
         // Stopping: an idle connection is not kept for a next request.

@@ -40,6 +40,12 @@ namespace bws::http {
 enum class failure_kind;
 struct proxy_call;
 
+// A stream with a handshake (TLS; see above), for the session's `if constexpr` branches.
+template <class Stream>
+concept handshaking_stream = requires {
+    Stream::has_handshake;
+};
+
 template <class Stream>
 class session final : public session_base {
 public:

@@ -30,11 +30,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-template <class S>
-constexpr bool is_tls = requires {
-    S::has_handshake;
-};
-
 // RFC 9110 §9.2.2: requests that may be sent again when a reused connection turns out to
 // have been closed by the upstream before it answered.
 bool idempotent(bhttp::verb m) {
@@ -127,7 +122,7 @@ void session<Stream>::proxy_connect() {
     f.host = head.host;
     f.client_ip = client_address_;
     f.trusted_peer = proxy::is_trusted(client_address_, config.headers.trusted_proxies);
-    if constexpr (is_tls<Stream>)
+    if constexpr (handshaking_stream<Stream>)
         f.https = !stream_.is_plain();
     if (call.request_body) {
         f.content_length = call.request_length;

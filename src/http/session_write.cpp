@@ -4,6 +4,8 @@
 // where the stream can (zero copy) and otherwise through a bounded chunk read with pread,
 // never the whole file.
 #include "http/failure_funnel.hpp"
+#include "http/proxy_call.hpp"
+#include "http/request_log.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
 
@@ -188,13 +190,46 @@ void session<Stream>::wait_writable() {
 
 // The write path's members for both streams (the rest of each class is instantiated in
 // session.cpp).
+template <class Stream>
+void session<Stream>::log_request() {
+    if (!parser_)
+        return;
+    finished_request request;
+    request.time = request_time_;
+    request.duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - request_start_);
+    request.client_address = client_address_;
+    request.status = status_;
+    request.body_bytes = body_bytes_;
+    if constexpr (handshaking_stream<Stream>) {
+        if (!stream_.is_plain()) {
+            request.tls_version = stream_.info().version;
+            request.tls_cipher = stream_.info().cipher;
+            request.client_subject = stream_.info().client_subject;
+        }
+    }
+    if (call_) {
+        if (call_->peer.empty()) {
+            // Never connected: the server tried last names the failure.
+            const auto& pools = call_->upstreams->config().pools;
+            call_->peer = pools[call_->route->pool].servers[call_->server].authority;
+        }
+        request.upstream_address = call_->peer;
+        request.upstream_status = call_->status;
+        request.upstream_time =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - call_->started);
+    }
+    log_finished_request(server_, server_.site(site_), parser_->head(), request);
+}
+
 #define BWS_SESSION_WRITE_PATH(Stream)                                                             \
     template void session<Stream>::do_write();                                                     \
     template bool session<Stream>::write_gathered();                                               \
     template bool session<Stream>::fill_chunk();                                                   \
     template bool session<Stream>::write_file_zero_copy();                                         \
     template void session<Stream>::on_write_error(const boost::system::error_code&);               \
-    template void session<Stream>::wait_writable();
+    template void session<Stream>::wait_writable();                                                \
+    template void session<Stream>::log_request();
 BWS_SESSION_WRITE_PATH(plain_stream)
 BWS_SESSION_WRITE_PATH(tls_stream)
 #undef BWS_SESSION_WRITE_PATH
