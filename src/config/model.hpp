@@ -189,8 +189,16 @@ struct site {
     std::vector<std::pair<std::string, std::string>> headers; // in file order
     std::map<unsigned, std::filesystem::path> error_pages;    // status -> absolute path
     std::optional<std::string> cache_control;                 // default Cache-Control
-    std::optional<std::filesystem::path> access_log;          // per-site override; empty = off
-    std::optional<site_tls> tls;                              // set when [sites.ssl] enabled
+    // A directory without an index file is listed (HTML, or JSON when asked) instead of 404.
+    bool directory_listing = false;
+    // Single-page apps: a GET/HEAD for a path that does not exist is answered with this file
+    // (relative to static_dir, normalised, no leading '/'), like Caddy's try_files.
+    std::optional<std::string> fallback;
+    // Whether the fallback also answers paths whose last segment has an extension
+    // ("/app.js"): off by default, so a missing asset stays a 404 instead of an HTML page.
+    bool fallback_for_extensions = false;
+    std::optional<std::filesystem::path> access_log; // per-site override; empty = off
+    std::optional<site_tls> tls;                     // set when [sites.ssl] enabled
     // Plain-HTTP site: answer with a redirect to the HTTPS site serving the same Host.
     bool redirect_to_https = false;
     std::optional<site_proxy> proxy; // set when [sites.proxy] is enabled

@@ -2,6 +2,7 @@
 #include "config/proxy_keys.hpp"
 #include "config/section_keys.hpp"
 #include "config/ssl_keys.hpp"
+#include "files/path.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -142,6 +143,28 @@ bool read_cache_control(value_reader& in, const toml::node& v, site_draft& s) {
     return true;
 }
 
+// A path beneath static_dir, written as the URL path that would serve it ("/index.html").
+bool read_fallback(value_reader& in, const toml::node& v, site_draft& s) {
+    auto x = in.nonempty_string(v, "fallback");
+    if (!x)
+        return false;
+    const files::normalized_path path = files::normalize_path(*x);
+    if (x->front() != '/' || path.error != files::path_error::none || path.relative.empty() ||
+        path.trailing_slash) {
+        in.error(v, "fallback",
+                 "'" + *x +
+                     "' must be the path of a file beneath static_dir, such as "
+                     "\"/index.html\"");
+        return false;
+    }
+    if (files::is_hidden_path(path.relative)) {
+        in.error(v, "fallback", "'" + *x + "' names a hidden file, which is never served");
+        return false;
+    }
+    s.fallback = path.relative;
+    return true;
+}
+
 const std::vector<key_entry<site_draft>>& site_keys() {
     using k = keys<site_draft>;
     static const std::vector<key_entry<site_draft>> table{
@@ -157,6 +180,9 @@ const std::vector<key_entry<site_draft>>& site_keys() {
         k::custom("error_pages", read_error_pages),
         k::custom("cache_control", read_cache_control),
         k::log_path("access_log", &site::access_log),
+        k::flag("enable_directory_listing", &site::directory_listing),
+        k::custom("fallback", read_fallback),
+        k::flag("fallback_for_extensions", &site::fallback_for_extensions),
         k::custom("ssl",
                   [](value_reader& in, const toml::node& v, site_draft& s) {
                       if (read_ssl(in, v, s.ssl.emplace()))

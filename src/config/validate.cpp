@@ -351,6 +351,10 @@ void check_filesystem(snapshot& config, const positions& where, report& out) {
                 out.warning(s.pos, "site '" + s.name + "': no index file (" + list +
                                        ") exists in " + s.static_dir.string());
             }
+            if (s.fallback && !fs::is_regular_file(s.static_dir / *s.fallback, ec))
+                out.warning(or_site(at, "fallback", s),
+                            "fallback '/" + *s.fallback + "' is not a file in " +
+                                s.static_dir.string() + "; those requests will get 404");
         }
         for (const auto& [status, page] : s.error_pages) {
             const auto found = at.error_pages.find(status);

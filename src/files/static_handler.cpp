@@ -4,6 +4,7 @@
 #include "files/static_handler.hpp"
 
 #include "files/conditional.hpp"
+#include "files/dir_listing.hpp"
 #include "files/file_cache.hpp"
 #include "files/mime.hpp"
 #include "files/open_error.hpp"
@@ -53,7 +54,9 @@ struct static_handler::impl {
     impl(const config::site& site, const config::limits& limits, std::shared_ptr<file_cache> c)
         : site_name(site.name), root_path(site.static_dir.string()), root(site.static_dir),
           index_files(site.index_files), cache_control(site.cache_control),
-          max_ranges(limits.max_ranges), cache(std::move(c)) {
+          directory_listing(site.directory_listing), fallback(site.fallback),
+          fallback_for_extensions(site.fallback_for_extensions), max_ranges(limits.max_ranges),
+          cache(std::move(c)) {
         if (!cache)
             cache = std::make_shared<file_cache>();
         if (root.error() != 0) {
@@ -68,6 +71,9 @@ struct static_handler::impl {
                               std::string_view name) const;
     void add_validators(http::response& r, const file_entry& entry) const;
     http::response open_failed(std::string_view relative, int err) const;
+    http::response list_directory(const request_info& request, const std::string& relative) const;
+    bool fallback_applies(const request_info& request) const;
+    http::response serve_fallback(const request_info& request) const;
     bool root_came_back() const;
 
     std::string site_name;
@@ -77,6 +83,9 @@ struct static_handler::impl {
     mutable bool said_removed = false;
     std::vector<std::string> index_files;
     std::optional<std::string> cache_control;
+    bool directory_listing;
+    std::optional<std::string> fallback;
+    bool fallback_for_extensions;
     std::size_t max_ranges;
     std::shared_ptr<file_cache> cache;
 };
@@ -93,6 +102,58 @@ http::response static_handler::handle(const request_info& request) const {
     // path of every other response.
     if (r.status == 404 && impl_->root_came_back())
         r = impl_->handle(request);
+    if (r.status == 404 && impl_->fallback_applies(request))
+        r = impl_->serve_fallback(request);
+    return r;
+}
+
+// Only for what looks like an application route: a path that decodes, is not hidden (those
+// stay 404 everywhere) and, unless the operator said otherwise, has no extension in its last
+// segment, so a missing "/app.js" is a 404 and not an HTML page the browser cannot run.
+bool static_handler::impl::fallback_applies(const request_info& request) const {
+    if (!fallback)
+        return false;
+    const normalized_path path = normalize_path(request.raw_path);
+    if (path.error != path_error::none || is_hidden_path(path.relative))
+        return false;
+    if (fallback_for_extensions)
+        return true;
+    const std::size_t slash = path.relative.rfind('/');
+    const std::string_view last = slash == std::string::npos
+                                      ? std::string_view(path.relative)
+                                      : std::string_view(path.relative).substr(slash + 1);
+    return last.find('.') == std::string_view::npos;
+}
+
+http::response static_handler::impl::serve_fallback(const request_info& request) const {
+    file_lookup found = cache->open(root, *fallback);
+    if (!found.entry || found.entry->directory) {
+        // The loader warned when the file was missing; a missing fallback is the 404 the
+        // request had, and a failing disk says so once per request as any other open.
+        return found.entry ? error(404) : open_failed(*fallback, found.error);
+    }
+    return serve_file(request, *found.entry, *fallback);
+}
+
+http::response static_handler::impl::list_directory(const request_info& request,
+                                                    const std::string& relative) const {
+    listing l;
+    if (const int err = read_listing(root, relative, l); err != 0)
+        return open_failed(relative, err);
+    const std::string url_path = relative.empty() ? std::string("/") : "/" + relative + "/";
+    const bool json = wants_json_listing(request.accept);
+    http::response r;
+    r.status = 200;
+    r.set_header("Content-Type", json ? "application/json" : "text/html; charset=utf-8");
+    // The page changes whenever the directory does, and carries no validator of its own.
+    r.set_header("Cache-Control", "no-cache");
+    r.set_header("Vary", "Accept");
+    http::body_piece body;
+    body.bytes = json ? listing_json(url_path, l) : listing_html(url_path, l);
+    if (request.head)
+        r.set_header("Content-Length", std::to_string(body.bytes.size()));
+    else
+        r.body.push_back(std::move(body));
     return r;
 }
 
@@ -148,6 +209,8 @@ http::response static_handler::impl::handle(const request_info& request) const {
         if (!idx.entry && status_for_open_error(idx.error) != 404)
             return open_failed(candidate, idx.error);
     }
+    if (directory_listing)
+        return list_directory(request, path.relative);
     return error(404);
 }
 

@@ -23,6 +23,7 @@ struct request_info {
     std::string_view if_unmodified_since;
     std::string_view range;
     std::string_view if_range;
+    std::string_view accept; // directory listings: JSON when it names application/json
 };
 
 class file_cache; // files/file_cache.hpp: one per worker, shared by its sites
@@ -30,8 +31,12 @@ class file_cache; // files/file_cache.hpp: one per worker, shared by its sites
 // What handle() answers (all error statuses come with use_error_page = true and no body):
 // - 400: a path that does not decode or normalise (bad escape, NUL, '\\', %2F, ".." above root);
 // - 404: missing, hidden (a dot segment outside /.well-known/), a symlink leaving the root, a
-//   directory without an index file (no listings: 404 rather than 403, so a directory's
-//   existence is not revealed), "/file/" naming a regular file;
+//   directory without an index file (unless enable_directory_listing: then a 200 listing,
+//   see files/dir_listing.hpp; without it 404 rather than 403, so a directory's existence is
+//   not revealed), "/file/" naming a regular file;
+//   with `fallback` set, a 404 for a path that is not hidden (and, unless
+//   fallback_for_extensions, whose last segment has no '.') is answered with the fallback file
+//   instead (200, 304, 206 as for that file);
 // - 403: permission denied (the file or an index file);
 // - 500: any other failure to open the file or an index file (EIO, ESTALE, EMFILE, ...: see
 //   files/open_error.hpp), each with an error log line naming the site, path and static_dir;

@@ -35,6 +35,13 @@ bool has_folded_line(std::string_view bytes) {
     return false;
 }
 
+// A field sent on several lines is one comma-separated list (RFC 9110 §5.3).
+void append_list(std::string& to, std::string_view value) {
+    if (!to.empty())
+        to += ", ";
+    to.append(value);
+}
+
 } // namespace
 
 request_parser::request_parser(const config::limits& limits, bool keep_fields)
@@ -160,6 +167,9 @@ void request_parser::on_field_impl(bhttp::field name, beast::string_view name_st
         break;
     case bhttp::field::if_range:
         head_.if_range.assign(v);
+        break;
+    case bhttp::field::accept:
+        append_list(head_.accept, v);
         break;
     case bhttp::field::user_agent:
         head_.user_agent.assign(v);

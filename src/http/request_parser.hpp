@@ -32,6 +32,7 @@ struct request_head {
     std::string if_unmodified_since;
     std::string range;
     std::string if_range;
+    std::string accept; // repeated fields joined with ", "
     std::string user_agent;
     std::string referer;
     bool has_body = false;

@@ -301,6 +301,7 @@ void session<Stream>::handle_request() {
     info.if_unmodified_since = head.if_unmodified_since;
     info.range = head.range;
     info.if_range = head.if_range;
+    info.accept = head.accept;
     respond(server_.site(site_).files->handle(info), site_, decision.head);
 }
 
