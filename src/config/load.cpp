@@ -5,6 +5,7 @@
 #include "config/hostname.hpp"
 #include "config/include.hpp"
 #include "config/section_keys.hpp"
+#include "config/security_keys.hpp"
 #include "config/upstream_url.hpp"
 
 #include <fmt/format.h>
@@ -84,8 +85,9 @@ const std::vector<key_entry<document>>& main_keys() {
         k::custom("sites", read_sites),
         k::custom("include", read_include),
         k::not_yet("management", "[management]", "management API"),
-        k::not_yet("security", "[security]",
-                   "security headers and rate limiting; set headers in [sites.headers]"),
+        k::table(
+            "security", "[security]", [](document & d) -> auto& { return d.config.security; },
+            security_keys()),
         k::refused("performance", "[performance] is not supported (use 'workers' in [server] "
                                   "and the [server.limits] table)"),
     };

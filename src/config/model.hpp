@@ -79,6 +79,14 @@ struct daemon_section {
     bool allow_root_workers = false; // workers stay root only when this is set
 };
 
+// [security]: what every site's responses carry unless the site says otherwise.
+struct security_section {
+    bool hide_server_header = false; // no "Server:" line, whatever [server] server_header says
+    // security_headers: sent on every response of every site without its own
+    // security_headers; empty when off (the default).
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
 struct logging_section {
     log_level level = log_level::info;
     log_output output = log_output::automatic;
@@ -178,6 +186,21 @@ struct site_proxy {
 
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary
 // hostname first; wildcard names keep their leading "*.".
+// [sites.access_control]: CORS. Origins are compared as serialised by browsers
+// ("https://app.example.com:8443"), scheme and host lower-case.
+struct cors_policy {
+    bool any_origin = false;          // "*"
+    std::vector<std::string> origins; // exact origins
+    std::vector<std::string>
+        origin_suffixes; // "https://*.example.com" -> "https://", ".example.com"
+    std::vector<std::string> suffix_schemes; // parallel to origin_suffixes
+    std::vector<std::string> allow_methods{"GET", "HEAD", "POST"};
+    std::vector<std::string> allow_headers; // "*" alone: whatever the preflight asks for
+    std::vector<std::string> expose_headers;
+    bool allow_credentials = false;
+    std::optional<std::chrono::seconds> max_age; // Access-Control-Max-Age, when set
+};
+
 struct site {
     std::string name;
     std::vector<std::string> hostnames;
@@ -197,6 +220,9 @@ struct site {
     // Whether the fallback also answers paths whose last segment has an extension
     // ("/app.js"): off by default, so a missing asset stays a 404 instead of an HTML page.
     bool fallback_for_extensions = false;
+    std::optional<cors_policy> cors; // set when [sites.access_control] is given
+    // The site's own security_headers, replacing [security]'s (empty vector: none).
+    std::optional<std::vector<std::pair<std::string, std::string>>> security_headers;
     std::optional<std::filesystem::path> access_log; // per-site override; empty = off
     std::optional<site_tls> tls;                     // set when [sites.ssl] enabled
     // Plain-HTTP site: answer with a redirect to the HTTPS site serving the same Host.
@@ -224,6 +250,7 @@ struct snapshot {
     // they were read (absolute paths). Empty for `bws DIR`.
     std::vector<std::filesystem::path> files;
     server_section server;
+    security_section security;
     daemon_section daemon;
     logging_section logging;
     std::vector<site> sites;

@@ -1,6 +1,8 @@
 // The keys of a [[sites]] table, and what is checked once the whole table has been read.
+#include "config/cors_keys.hpp"
 #include "config/proxy_keys.hpp"
 #include "config/section_keys.hpp"
+#include "config/security_keys.hpp"
 #include "config/ssl_keys.hpp"
 #include "files/path.hpp"
 
@@ -55,30 +57,9 @@ bool read_headers(value_reader& in, const toml::node& v, site_draft& s) {
     if (t == nullptr)
         return false;
     // Headers go out in the order the operator wrote them.
-    for (const auto& [k, value] : in_file_order(*t)) {
-        const std::string name(k->str());
-        auto text = in.string(*value, "headers." + name);
-        if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
-            in.out().error(value_reader::pos(*k),
-                           "headers: '" + name + "' is not a valid header name");
-            continue;
-        }
-        const std::string low = lower(name);
-        if (low == "content-length" || low == "transfer-encoding" || low == "connection") {
-            in.out().error(value_reader::pos(*k), "headers: '" + name +
-                                                      "' is set by the server and cannot be "
-                                                      "configured");
-            continue;
-        }
-        if (!text)
-            continue;
-        if (has_control(*text)) {
-            in.error(*value, "headers",
-                     "the value of '" + name + "' contains a line break or control character");
-            continue;
-        }
-        s.headers.emplace_back(name, *text);
-    }
+    for (const auto& [k, value] : in_file_order(*t))
+        if (auto entry = read_header_entry(in, *k, *value, "headers"))
+            s.headers.push_back(std::move(*entry));
     return true;
 }
 
@@ -176,6 +157,10 @@ const std::vector<key_entry<site_draft>>& site_keys() {
         k::path("static_dir", &site::static_dir).mandatory(),
         k::flag("default", &site::is_default),
         k::custom("headers", read_headers),
+        k::custom("security_headers",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      return read_security_headers(in, v, s.security_headers.emplace());
+                  }),
         k::custom("index_files", read_index_files),
         k::custom("error_pages", read_error_pages),
         k::custom("cache_control", read_cache_control),
@@ -199,8 +184,15 @@ const std::vector<key_entry<site_draft>>& site_keys() {
                       return false;
                   }),
         k::not_yet("compression", "[sites.compression]", "compression"),
-        k::not_yet("access_control", "[sites.access_control]",
-                   "CORS; set Access-Control-* headers in [sites.headers]"),
+        k::custom("access_control",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      const std::string what =
+                          s.name.empty() ? std::string("site") : "site '" + s.name + "'";
+                      if (read_cors(in, v, s.cors.emplace(), what))
+                          return true;
+                      s.cors.reset(); // not a table: reported
+                      return false;
+                  }),
         k::not_yet("cache", "[sites.cache]", "cache settings; use cache_control"),
         k::not_yet("api_only", "'api_only'", "management API"),
     };

@@ -171,6 +171,15 @@ void request_parser::on_field_impl(bhttp::field name, beast::string_view name_st
     case bhttp::field::accept:
         append_list(head_.accept, v);
         break;
+    case bhttp::field::origin:
+        head_.origin.assign(v);
+        break;
+    case bhttp::field::access_control_request_method:
+        head_.access_control_request_method.assign(v);
+        break;
+    case bhttp::field::access_control_request_headers:
+        append_list(head_.access_control_request_headers, v);
+        break;
     case bhttp::field::user_agent:
         head_.user_agent.assign(v);
         break;

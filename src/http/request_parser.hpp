@@ -33,6 +33,9 @@ struct request_head {
     std::string range;
     std::string if_range;
     std::string accept; // repeated fields joined with ", "
+    std::string origin; // CORS: Origin and the preflight's two headers
+    std::string access_control_request_method;
+    std::string access_control_request_headers; // repeated fields joined with ", "
     std::string user_agent;
     std::string referer;
     bool has_body = false;

@@ -59,7 +59,7 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
                server_options options)
     : io_(io), config_(std::move(config)), generation_(generation),
       file_cache_(std::make_shared<files::file_cache>()), options_(options), sweep_timer_(io) {
-    if (config_->server.server_header)
+    if (config_->server.server_header && !config_->security.hide_server_header)
         server_header_ = fmt::format("Server: bws/{}\r\n", BWS_VERSION);
 
     sites_.resize(config_->sites.size());
@@ -72,6 +72,15 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         runtime.files =
             std::make_unique<files::static_handler>(site, config_->server.limits, file_cache_);
         for (const auto& [name, value] : site.headers) {
+            runtime.header_block += fmt::format("{}: {}\r\n", name, value);
+            runtime.header_names.push_back(lower(name));
+        }
+        // Security headers after the site's own, which win over them by name.
+        for (const auto& [name, value] :
+             site.security_headers ? *site.security_headers : config_->security.headers) {
+            if (std::find(runtime.header_names.begin(), runtime.header_names.end(), lower(name)) !=
+                runtime.header_names.end())
+                continue;
             runtime.header_block += fmt::format("{}: {}\r\n", name, value);
             runtime.header_names.push_back(lower(name));
         }

@@ -269,6 +269,8 @@ void session<Stream>::handle_request() {
 
     if (redirect_to_https(decision, head))
         return;
+    if (answer_cors_preflight(head))
+        return;
     if (decision.kind == route_kind::proxy)
         return start_proxy(decision);
     if (!parser_->is_done())
@@ -325,6 +327,8 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
     ++site.requests;
     status_ = r.status;
     apply_error_page(r, site.error_pages);
+    if (site.config->cors)
+        add_cors_headers(r, site_index);
     head_context context;
     context.date_line = server_.date_header();
     context.server_line = server_.server_header();

@@ -72,6 +72,12 @@ private:
     bool check_tls_site(route_decision& decision);
     // Plain sites with redirect_to_https: answers the redirect; false when not redirected.
     bool redirect_to_https(const route_decision& decision, const request_head& head);
+    // Sites with [sites.access_control]: answers a CORS preflight (204) whatever the route;
+    // false when the request is not one (session_cors.cpp).
+    bool answer_cors_preflight(const request_head& head);
+    // Adds the CORS headers of the request being answered to `r`, unless the response (from an
+    // upstream) already has them.
+    void add_cors_headers(response& r, std::size_t site_index);
     void do_read();
     void read_now();
     // Parked (see park()): waits for the next request without a read buffer.

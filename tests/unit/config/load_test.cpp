@@ -696,8 +696,8 @@ TEST(ConfigLoad, FeaturesNotBuiltYetAreErrors) {
     auto r = load(R"([management]
 enabled = true
 
-[security]
-hide_server_header = true
+[security.rate_limiting]
+requests_per_minute = 60
 
 [performance]
 worker_threads = 4
@@ -715,22 +715,22 @@ enabled = false
 [sites.compression]
 enabled = true
 
-[sites.access_control]
-allow_origins = ["*"]
-
 [sites.cache]
+enabled = true
+
+[sites.cachex]
 enabled = true
 )");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.errors.size(), 8u) << all(r.errors);
     expect_at(find_one(r.errors, "[management] is not supported yet (management API)"), 1, 2);
-    expect_at(find_one(r.errors, "[security] is not supported yet"), 4, 2);
+    expect_at(find_one(r.errors, "[security.rate_limiting] is not supported yet"), 4, 11);
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
     expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
     expect_at(find_one(r.errors, "[sites.proxy.health_check] is not supported yet"), 17, 14);
     expect_at(find_one(r.errors, "[sites.compression] is not supported yet"), 20, 8);
-    expect_at(find_one(r.errors, "[sites.access_control] is not supported yet (CORS"), 23, 8);
-    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 26, 8);
+    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 23, 8);
+    expect_at(find_one(r.errors, "unknown table 'cachex'"), 26, 8);
 }
 
 TEST(ConfigLoad, HeaderNamesAndValuesAreChecked) {

@@ -1,0 +1,114 @@
+// CORS decisions (cors.hpp).
+#include "http/cors.hpp"
+
+#include "http/header_text.hpp"
+
+#include <algorithm>
+
+namespace bws::http {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty())
+            out += ", ";
+        out += item;
+    }
+    return out;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+    return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// Every name of a comma-separated Access-Control-Request-Headers is in the allowed list
+// (case-insensitively); an empty request asks for nothing.
+bool headers_allowed(const std::vector<std::string>& allowed, std::string_view requested) {
+    while (!requested.empty()) {
+        const std::size_t comma = requested.find(',');
+        std::string_view name = requested.substr(0, comma);
+        requested =
+            comma == std::string_view::npos ? std::string_view() : requested.substr(comma + 1);
+        while (!name.empty() && (name.front() == ' ' || name.front() == '\t'))
+            name.remove_prefix(1);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
+            name.remove_suffix(1);
+        if (name.empty())
+            continue;
+        const bool found = std::any_of(allowed.begin(), allowed.end(),
+                                       [&](const std::string& a) { return iequals(a, name); });
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool cors_origin_allowed(const config::cors_policy& policy, std::string_view origin) {
+    if (origin.empty() || origin == "null")
+        return false;
+    if (policy.any_origin)
+        return true;
+    for (const auto& exact : policy.origins)
+        if (iequals(origin, exact))
+            return true;
+    const auto sep = origin.find("://");
+    if (sep == std::string_view::npos)
+        return false;
+    const std::string_view scheme = origin.substr(0, sep);
+    const std::string_view host = origin.substr(sep + 3);
+    for (std::size_t i = 0; i < policy.origin_suffixes.size(); ++i) {
+        const std::string& suffix = policy.origin_suffixes[i]; // ".example.com[:port]"
+        // At least one label before the suffix: "*.example.com" is not "example.com".
+        if (host.size() > suffix.size() && iequals(scheme, policy.suffix_schemes[i]) &&
+            iequals(host.substr(host.size() - suffix.size()), suffix) &&
+            host.substr(0, host.size() - suffix.size()).find_first_of("/:@") ==
+                std::string_view::npos)
+            return true;
+    }
+    return false;
+}
+
+cors_answer evaluate_cors(const config::cors_policy& policy, const cors_request& request) {
+    cors_answer a;
+    a.preflight = request.options && !request.origin.empty() && !request.request_method.empty();
+    // "*" without credentials is the same answer for everyone: no Vary needed.
+    const bool literal_star = policy.any_origin && !policy.allow_credentials;
+    if (!literal_star)
+        a.headers.emplace_back("Vary", a.preflight ? "Origin, Access-Control-Request-Method, "
+                                                     "Access-Control-Request-Headers"
+                                                   : "Origin");
+    if (!cors_origin_allowed(policy, request.origin))
+        return a;
+    if (a.preflight) {
+        const bool star_headers = contains(policy.allow_headers, "*");
+        if (!contains(policy.allow_methods, request.request_method) ||
+            (!star_headers && !headers_allowed(policy.allow_headers, request.request_headers)))
+            return a; // refused: no Access-Control-Allow-Origin
+    }
+    a.headers.emplace_back("Access-Control-Allow-Origin",
+                           literal_star ? std::string("*") : std::string(request.origin));
+    if (policy.allow_credentials)
+        a.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+    if (a.preflight) {
+        a.headers.emplace_back("Access-Control-Allow-Methods", join(policy.allow_methods));
+        if (contains(policy.allow_headers, "*")) {
+            if (!request.request_headers.empty())
+                a.headers.emplace_back("Access-Control-Allow-Headers",
+                                       std::string(request.request_headers));
+        } else if (!policy.allow_headers.empty()) {
+            a.headers.emplace_back("Access-Control-Allow-Headers", join(policy.allow_headers));
+        }
+        if (policy.max_age)
+            a.headers.emplace_back("Access-Control-Max-Age",
+                                   std::to_string(policy.max_age->count()));
+    } else if (!policy.expose_headers.empty()) {
+        a.headers.emplace_back("Access-Control-Expose-Headers", join(policy.expose_headers));
+    }
+    return a;
+}
+
+} // namespace bws::http
