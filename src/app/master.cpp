@@ -136,6 +136,8 @@ bool master::start(std::string& error) {
         return false;
     }
     hand_log_files_to_workers(log_files(initial), *identity);
+    upstreams_.prepare(initial);
+    upstreams_.commit(options_.config);
     reloads_.start(generation_setup{options_.config,
                                     std::move(*identity),
                                     std::move(*listeners),
@@ -321,6 +323,8 @@ std::optional<generation_setup> master::prepare_generation(std::string& error) {
     // Against the configuration the master started with: that is what it still applies for
     // startup-only keys, however many reloads came in between.
     auto restart_keys = config::restart_required_changes(*options_.config, *loaded.config);
+    // Before its workers fork: they find their servers' shared health slots when they start.
+    upstreams_.prepare(*loaded.config);
     return generation_setup{loaded.config, std::move(*identity), std::move(*listeners),
                             worker_count(*loaded.config), std::move(restart_keys)};
 }
@@ -329,10 +333,12 @@ void master::generation_committed(const generation_setup& next) {
     respawn_timers_.clear();
     health_->reset_backoff();
     listeners_.commit(next.config->listeners);
+    upstreams_.commit(next.config);
 }
 
 void master::generation_aborted() {
     listeners_.commit(current_config().listeners); // closes what the failed generation opened
+    upstreams_.commit(reloads_.current().config);  // gives back the slots it claimed
     configure_logging(current_config());
 }
 
@@ -355,6 +361,7 @@ void master::begin_stop(bool fast) {
         sys::notify(sys::stopping_message("stopping"));
     }
     reloads_.close();
+    upstreams_.stop();
     startup_timer_.cancel();
     respawn_timers_.clear();
     for (auto& w : supervisor_.workers()) {

@@ -13,6 +13,7 @@
 #include "app/upgrade_handover.hpp"
 #include "app/worker_health.hpp"
 #include "log/rotation.hpp"
+#include "proxy/upstream_monitor.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -128,6 +129,9 @@ private:
     asio::steady_timer startup_timer_;
     asio::steady_timer stop_timer_;
     std::map<unsigned, asio::steady_timer> respawn_timers_;
+    // Upstream health checks and lookups, once for all workers (shared memory mapped here,
+    // before the first fork).
+    proxy::upstream_monitor upstreams_{ioc_, proxy::health_table::shared()};
     listener_table listeners_;
     supervisor supervisor_;
     reload_machine reloads_;

@@ -163,6 +163,22 @@ struct proxy_headers {
     std::vector<std::string> remove;                      // lower-case names, never forwarded
 };
 
+// [sites.proxy.health_check]: active checks of every server of the site, run once for the whole
+// server by the master; every worker reads the results (proxy/health_table.hpp).
+struct active_health_check {
+    bool enabled = false;
+    std::string path = "/health"; // starts with '/'
+    milliseconds interval{10'000};
+    milliseconds timeout{2'000}; // below interval
+    // This many failed checks in a row take a server out, this many passed ones bring it back
+    // (HAProxy's fall and rise).
+    unsigned retries = 3;
+    // The statuses a check passes with: 200-399, or the one expect_status gives.
+    unsigned expect_min = 200;
+    unsigned expect_max = 399;
+    source_pos timeout_pos; // for the timeout < interval check
+};
+
 struct site_proxy {
     std::vector<upstream_pool> pools;
     std::vector<proxy_route> routes; // longest path first
@@ -182,6 +198,9 @@ struct site_proxy {
     // Idle keep-alive connections each worker keeps per server (nginx's upstream
     // `keepalive`); 0: a new connection per request.
     std::size_t keepalive = 128;
+    active_health_check health_check;
+    // How often the master looks the servers' host names up again (0: only at load).
+    milliseconds resolve_interval{30'000};
 };
 
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary

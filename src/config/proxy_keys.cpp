@@ -341,6 +341,52 @@ const std::vector<key_entry<site_proxy>>& header_keys() {
     return table;
 }
 
+const std::vector<key_entry<active_health_check>>& health_check_keys() {
+    using k = keys<active_health_check>;
+    static const std::vector<key_entry<active_health_check>> table{
+        k::flag("enabled", &active_health_check::enabled),
+        k::custom("path",
+                  [](value_reader& in, const toml::node& v, active_health_check& h) {
+                      auto text = in.nonempty_string(v, "path");
+                      if (!text)
+                          return false;
+                      if (text->front() != '/' ||
+                          std::any_of(text->begin(), text->end(), [](char c) {
+                              return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#';
+                          })) {
+                          in.error(v, "path",
+                                   "'" + *text +
+                                       "' is not a request target starting with '/' (no "
+                                       "spaces or fragment)");
+                          return false;
+                      }
+                      h.path = *text;
+                      return true;
+                  }),
+        k::duration("interval", &active_health_check::interval, false),
+        k::custom("timeout",
+                  [](value_reader& in, const toml::node& v, active_health_check& h) {
+                      auto d = in.duration(v, "timeout", false);
+                      if (!d)
+                          return false;
+                      h.timeout = *d;
+                      h.timeout_pos = value_reader::pos(v);
+                      return true;
+                  }),
+        k::count(
+            "retries", [](active_health_check & h) -> auto& { return h.retries; }, 1, 100),
+        k::custom("expect_status",
+                  [](value_reader& in, const toml::node& v, active_health_check& h) {
+                      auto status = in.integer(v, "expect_status", 100, 599);
+                      if (!status)
+                          return false;
+                      h.expect_min = h.expect_max = static_cast<unsigned>(*status);
+                      return true;
+                  }),
+    };
+    return table;
+}
+
 const std::vector<key_entry<proxy_draft>>& proxy_keys() {
     using k = keys<proxy_draft>;
     static const std::vector<key_entry<proxy_draft>> table{
@@ -355,9 +401,11 @@ const std::vector<key_entry<proxy_draft>>& proxy_keys() {
             "retries", [](proxy_draft & d) -> auto& { return d.proxy.retries; }, 0, 10),
         k::count(
             "keepalive", [](proxy_draft & d) -> auto& { return d.proxy.keepalive; }, 0, 10000),
-        k::not_yet("health_check", "[sites.proxy.health_check]",
-                   "active upstream health checks; a server that refuses connections is "
-                   "skipped for the request"),
+        k::table("health_check", "[sites.proxy.health_check]", in_proxy(&site_proxy::health_check),
+                 health_check_keys()),
+        k::duration(
+            "resolve_interval", [](proxy_draft & d) -> auto& { return d.proxy.resolve_interval; },
+            true),
         k::custom("trusted_proxies", read_trusted_proxies),
     };
     return table;
@@ -402,6 +450,15 @@ std::optional<site_proxy> finish_proxy(proxy_draft& d, const std::string& what, 
         r.route.pool = static_cast<std::size_t>(pool - pools.begin());
         d.proxy.routes.push_back(std::move(r.route));
     }
+    auto& check = d.proxy.health_check;
+    // The default timeout shrinks to half a short interval; a written one is the operator's.
+    if (check.timeout_pos.line == 0 && check.timeout >= check.interval)
+        check.timeout = check.interval / 2;
+    if (check.enabled && check.timeout >= check.interval)
+        out.error(check.timeout_pos, "timeout: a health check's timeout (" +
+                                         std::to_string(check.timeout.count()) +
+                                         " ms) must be shorter than its interval (" +
+                                         std::to_string(check.interval.count()) + " ms)");
     if (d.routes.empty())
         out.warning(d.pos, what + ": [sites.proxy] has no [[sites.proxy.routes]], so nothing is "
                                   "proxied");

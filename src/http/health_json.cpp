@@ -37,14 +37,19 @@ std::string detailed_health_json(const boost::json::object* master, const worker
                                {"failures", std::move(failures)}};
     if (!worker.upstreams.empty()) {
         boost::json::array upstreams;
-        for (const auto& u : worker.upstreams)
-            upstreams.push_back(boost::json::object{{"site", u.site},
-                                                    {"pool", u.pool},
-                                                    {"url", u.url},
-                                                    {"state", u.down ? "down" : "up"},
-                                                    {"active", u.active},
-                                                    {"idle", u.idle},
-                                                    {"failures", u.failures}});
+        for (const auto& u : worker.upstreams) {
+            boost::json::object entry{{"site", u.site},        {"pool", u.pool},
+                                      {"url", u.url},          {"state", u.down ? "down" : "up"},
+                                      {"active", u.active},    {"idle", u.idle},
+                                      {"failures", u.failures}};
+            if (u.check)
+                entry["health_check"] =
+                    boost::json::object{{"state", u.check->state},
+                                        {"last_check", u.check->last},
+                                        {"consecutive_failures", u.check->failures},
+                                        {"consecutive_successes", u.check->successes}};
+            upstreams.push_back(std::move(entry));
+        }
         served["upstreams"] = std::move(upstreams);
     }
     object["served_by"] = std::move(served);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,14 @@ struct upstream_health {
     unsigned active = 0;
     std::size_t idle = 0;
     std::uint64_t failures = 0;
+    // The master's active health check, for sites that have one.
+    struct active_check {
+        std::string state;      // "unknown" (no result yet), "healthy", "unhealthy"
+        std::string last;       // "ok", "status 500", "timeout", "connection refused", ...
+        unsigned failures = 0;  // consecutive failed checks
+        unsigned successes = 0; // consecutive passed checks
+    };
+    std::optional<active_check> check;
 };
 
 // What this worker knows for /health/detailed.
@@ -45,7 +54,9 @@ struct worker_health {
 // `worker.draining`) and version set, uptime and generation
 // filled in when the master did not give them, and this worker's own facts under "served_by"
 // ({"pid","generation","connections","requests":{site:n},"failures":{category:n}}, and for
-// sites that proxy "upstreams":[{"site","pool","url","state","active","idle","failures"}]); a
+// sites that proxy "upstreams":[{"site","pool","url","state","active","idle","failures"}], with
+// "health_check":{"state","last_check","consecutive_failures","consecutive_successes"} where
+// the site has active checks); a
 // newline ends it.
 std::string detailed_health_json(const boost::json::object* master, const worker_health& worker);
 

@@ -42,6 +42,16 @@ std::string lower(std::string s) {
     return s;
 }
 
+upstream_health::active_check active_check_of(const proxy::health_view& h) {
+    upstream_health::active_check c;
+    c.state = std::string(proxy::to_string(h.counter.state));
+    c.last = h.last == proxy::check_result::bad_status ? "status " + std::to_string(h.last_status)
+                                                       : std::string(proxy::to_string(h.last));
+    c.failures = h.counter.failures;
+    c.successes = h.counter.successes;
+    return c;
+}
+
 bool read_small_file(const std::filesystem::path& path, std::string& out) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
@@ -105,7 +115,7 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         }
         runtime.access_log = log::make_access_log(*config_, site);
         if (site.proxy) {
-            runtime.upstreams = std::make_unique<proxy::site_upstreams>(*site.proxy);
+            runtime.upstreams = std::make_unique<proxy::site_upstreams>(*site.proxy, site.name);
             proxies_[i] = &*site.proxy;
             keep_fields_ = true;
         }
@@ -458,11 +468,18 @@ response server::health_response(bool detailed) {
             const auto& pools = site.config->proxy->pools;
             for (std::size_t p = 0; p < pools.size(); ++p) {
                 auto& balancer = site.upstreams->pool(p);
-                for (std::size_t i = 0; i < pools[p].servers.size(); ++i)
-                    worker.upstreams.push_back(
-                        {site.config->name, pools[p].name, pools[p].servers[i].url,
-                         balancer.is_down(i, now), balancer.active(i),
-                         site.upstreams->idle_count(p, i), balancer.failures(i)});
+                for (std::size_t i = 0; i < pools[p].servers.size(); ++i) {
+                    worker.upstreams.push_back({site.config->name,
+                                                pools[p].name,
+                                                pools[p].servers[i].url,
+                                                balancer.is_down(i, now),
+                                                balancer.active(i),
+                                                site.upstreams->idle_count(p, i),
+                                                balancer.failures(i),
+                                                {}});
+                    if (auto h = site.upstreams->active_health(p, i))
+                        worker.upstreams.back().check = active_check_of(*h);
+                }
             }
         }
         body.bytes = detailed_health_json(master_status_.get(), worker);

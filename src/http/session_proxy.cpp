@@ -75,7 +75,7 @@ void session<Stream>::start_proxy(route_decision& decision) {
     const auto now = clock::now();
     call_->all_down = true;
     for (std::size_t i = 0; i < pool.servers.size(); ++i)
-        if (!balancer.is_down(i, now))
+        if (!balancer.is_down(i, now) && !balancer.is_unhealthy(i))
             call_->all_down = false;
     phase_ = phase::proxying;
     proxy_connect();
@@ -152,11 +152,13 @@ void session<Stream>::proxy_connect_address() {
     auto& call = *call_;
     const auto& config = call.upstreams->config();
     const auto& server = config.pools[call.route->pool].servers[call.server];
-    if (server.addresses.empty()) {
+    // The master's latest lookup (proxy::health_table), which may change between attempts.
+    const auto& addresses = call.upstreams->addresses(call.route->pool, call.server);
+    if (call.address >= addresses.size()) {
         on_proxy_connected(asio::error::host_not_found);
         return;
     }
-    const auto& address = server.addresses[call.address];
+    const auto address = addresses[call.address];
     boost::system::error_code ec;
     const auto ip = asio::ip::make_address(address.to_string(), ec);
     asio::ip::tcp::socket socket(stream_.get_executor());
@@ -188,7 +190,7 @@ void session<Stream>::on_proxy_connected(const boost::system::error_code& ec) {
             call.conn->socket.close(ignored);
             call.conn.reset();
         }
-        if (call.address + 1 < server.addresses.size()) {
+        if (call.address + 1 < call.upstreams->addresses(call.route->pool, call.server).size()) {
             ++call.address; // the next address of the same server
             call.timed_out = false;
             proxy_connect_address();
@@ -203,8 +205,10 @@ void session<Stream>::on_proxy_connected(const boost::system::error_code& ec) {
     if (!call.conn->reused) {
         boost::system::error_code ignored;
         call.conn->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        const auto& address = server.addresses[call.address];
-        call.conn->peer = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+        // Where the socket went: the address list may have changed since the connect began.
+        const auto remote = call.conn->socket.remote_endpoint(ignored);
+        const auto ip = remote.address().to_string();
+        call.conn->peer = remote.address().is_v6() ? "[" + ip + "]" : ip;
         call.conn->peer += ":" + std::to_string(server.port);
     }
     call.peer = call.conn->peer;

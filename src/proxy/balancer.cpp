@@ -49,15 +49,19 @@ std::optional<std::size_t> balancer::pick(std::uint64_t tried, clock::time_point
                                           std::string_view key) {
     const std::size_t n = std::min<std::size_t>(servers_.size(), 64);
     std::uint64_t down = 0;
-    for (std::size_t i = 0; i < n; ++i)
+    std::uint64_t unhealthy = 0;
+    for (std::size_t i = 0; i < n; ++i) {
         if (servers_[i].down_until > now)
             down |= std::uint64_t{1} << i;
-    if (auto i = pick_among(tried | down, key))
+        if (is_unhealthy(i))
+            unhealthy |= std::uint64_t{1} << i;
+    }
+    if (auto i = pick_among(tried | down | unhealthy, key))
         return i;
     // Every untried server is down: the one whose down time ends first gets a chance.
     std::optional<std::size_t> soonest;
     for (std::size_t i = 0; i < n; ++i) {
-        if ((tried >> i) & 1)
+        if (((tried | unhealthy) >> i) & 1)
             continue;
         if (!soonest || servers_[i].down_until < servers_[*soonest].down_until)
             soonest = i;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,14 @@ public:
     // Server `i` answered: it is up again.
     void succeeded(std::size_t i) { servers_[i].down_until = {}; }
 
+    // Consulted on every pick: servers the master's active health checks found unhealthy
+    // (site_upstreams reads the shared health_table). They are never picked, not even when
+    // every other server is down: a pool of unhealthy servers answers 503.
+    void set_health(std::function<bool(std::size_t)> unhealthy) {
+        unhealthy_ = std::move(unhealthy);
+    }
+    bool is_unhealthy(std::size_t i) const { return unhealthy_ && unhealthy_(i); }
+
     std::size_t size() const { return servers_.size(); }
     bool is_down(std::size_t i, clock::time_point now) const {
         return servers_[i].down_until > now;
@@ -68,6 +77,7 @@ private:
 
     config::balance_method method_;
     std::vector<state> servers_;
+    std::function<bool(std::size_t)> unhealthy_;
     std::size_t next_ = 0; // round robin, and ties of least connections
 };
 

@@ -22,13 +22,51 @@ bool still_open(upstream_connection& c) {
 
 } // namespace
 
-site_upstreams::site_upstreams(const config::site_proxy& config) : config_(config) {
+site_upstreams::site_upstreams(const config::site_proxy& config, std::string_view site,
+                               const health_table* table)
+    : config_(config), table_(table) {
     balancers_.reserve(config.pools.size());
     idle_.resize(config.pools.size());
+    links_.resize(config.pools.size());
     for (std::size_t i = 0; i < config.pools.size(); ++i) {
-        balancers_.emplace_back(config.pools[i], config.method);
-        idle_[i].resize(config.pools[i].servers.size());
+        const auto& pool = config.pools[i];
+        balancers_.emplace_back(pool, config.method);
+        idle_[i].resize(pool.servers.size());
+        links_[i].resize(pool.servers.size());
+        if (table_ == nullptr)
+            continue;
+        for (std::size_t s = 0; s < pool.servers.size(); ++s) {
+            auto& link = links_[i][s];
+            link.key = health_table::key_of(site, pool.name, pool.servers[s].url);
+            link.slot = table_->find(link.key);
+        }
+        if (config.health_check.enabled)
+            balancers_[i].set_health([this, i](std::size_t s) { return unhealthy(i, s); });
     }
+}
+
+const std::vector<net::ip_address>& site_upstreams::addresses(std::size_t pool,
+                                                              std::size_t server) {
+    auto& link = links_[pool][server];
+    if (table_ != nullptr && link.slot != health_table::no_slot)
+        if (auto fresh = table_->addresses(link.slot, link.key, link.sequence))
+            link.addresses = std::move(*fresh);
+    return link.addresses ? *link.addresses : config_.pools[pool].servers[server].addresses;
+}
+
+std::optional<health_view> site_upstreams::active_health(std::size_t pool,
+                                                         std::size_t server) const {
+    const auto& link = links_[pool][server];
+    if (!config_.health_check.enabled || table_ == nullptr || link.slot == health_table::no_slot)
+        return std::nullopt;
+    return table_->health(link.slot, link.key);
+}
+
+bool site_upstreams::unhealthy(std::size_t pool, std::size_t server) const {
+    const auto& link = links_[pool][server];
+    // One atomic load of the slot's health word (and one of its key).
+    return table_ != nullptr && link.slot != health_table::no_slot &&
+           table_->health(link.slot, link.key).counter.state == health_state::unhealthy;
 }
 
 std::unique_ptr<upstream_connection> site_upstreams::take_idle(std::size_t pool, std::size_t server,

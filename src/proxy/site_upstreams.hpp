@@ -4,6 +4,7 @@
 
 #include "config/model.hpp"
 #include "proxy/balancer.hpp"
+#include "proxy/health_table.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,7 +12,9 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bws::proxy {
@@ -38,7 +41,12 @@ public:
     // the side that closes. How many: [sites.proxy] keepalive per server.
     static constexpr std::chrono::seconds idle_timeout{4};
 
-    explicit site_upstreams(const config::site_proxy& config);
+    // `site`: the site's name, which with pool and url finds each server's slot in `table`
+    // (the master's shared health_table; null: no active checks, the loader's addresses).
+    site_upstreams(const config::site_proxy& config, std::string_view site = {},
+                   const health_table* table = health_table::existing());
+    site_upstreams(const site_upstreams&) = delete; // the balancers' health hooks point here
+    site_upstreams& operator=(const site_upstreams&) = delete;
 
     const config::site_proxy& config() const { return config_; }
     balancer& pool(std::size_t i) { return balancers_[i]; }
@@ -53,13 +61,31 @@ public:
     // Closes the connections idle for longer than idle_timeout.
     void prune(clock::time_point now);
     std::size_t idle_count() const;
+
+    // The server's addresses as the master last resolved them (the loader's until then).
+    // A reference valid until the next call for the same server.
+    const std::vector<net::ip_address>& addresses(std::size_t pool, std::size_t server);
+    // The master's active check of the server; nullopt when the site has none (or the
+    // server has no slot in the table).
+    std::optional<health_view> active_health(std::size_t pool, std::size_t server) const;
+    bool unhealthy(std::size_t pool, std::size_t server) const;
     std::size_t idle_count(std::size_t pool, std::size_t server) const {
         return idle_[pool][server].size();
     }
 
 private:
+    // A server's slot in the shared table and the addresses last read from it.
+    struct shared_link {
+        std::uint32_t slot = health_table::no_slot;
+        std::uint64_t key = 0;
+        std::uint32_t sequence = 0;                            // of the addresses last read
+        std::optional<std::vector<net::ip_address>> addresses; // unset: the loader's
+    };
+
     const config::site_proxy& config_;
+    const health_table* table_;
     std::vector<balancer> balancers_;
+    std::vector<std::vector<shared_link>> links_; // [pool][server]
     // [pool][server]: a stack, most recently used last (it is the likeliest to be open).
     std::vector<std::vector<std::vector<std::unique_ptr<upstream_connection>>>> idle_;
 };

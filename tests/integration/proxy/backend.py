@@ -11,6 +11,8 @@ request path (anywhere in it):
   .../drop         closes the connection without answering
   .../hang         answers nothing for 30 s
   .../status/NNN   status NNN without a body
+  /health          200 "ok", or the status written in the file NAME.health when it exists
+                   (a health check the test turns bad and good again)
   .../hop          a response with hop-by-hop headers that must not reach the client
   .../ws           with "Upgrade: websocket": 101 (Sec-WebSocket-Accept of the key), then
                    "hello", then every byte it receives echoed back until the close;
@@ -77,7 +79,14 @@ def serve(conn, number):
             return
         method, path, headers, lookup, body = req
         head_only = method == "HEAD"
-        if "/big/" in path:
+        if path == "/health":
+            try:
+                with open(f"{NAME}.health") as h:
+                    status = int(h.read().strip())
+            except (OSError, ValueError):
+                status = 200
+            send(conn, status, [("Content-Length", 2)], b"" if head_only else b"ok")
+        elif "/big/" in path:
             n = int(path.rsplit("/", 1)[1])
             send(conn, 200, [("Content-Length", n), ("Content-Type", "application/octet-stream")])
             if not head_only:

@@ -724,8 +724,10 @@ def config_errors_point_at_the_key(m):
         (upstreams("a", [1]) + route("/x", "nope"), 'upstream = "nope"', "no [[sites.proxy"),
         ('[[sites.proxy.upstreams]]\nname = "a"\nurl = "https://127.0.0.1:1"\n'
          + route("/x", "a"), 'url = "https', "not supported yet"),
-        (upstreams("a", [1]) + route("/x", "a") + "[sites.proxy.health_check]\nenabled = true\n",
-         "[sites.proxy.health_check]", "not supported yet"),
+        (upstreams("a", [1]) + route("/x", "a") + "[sites.proxy.health_check]\nenabled = true\n"
+         'interval = "1s"\ntimeout = "1s"\n', 'timeout = "1s"', "shorter than its interval"),
+        (upstreams("a", [1]) + route("/x", "a") + '[sites.proxy.health_check]\npath = "x"\n',
+         'path = "x"', "starting with '/'"),
         ('[[sites.proxy.upstreams]]\nname = "a"\nurl = "http://127.0.0.1:1/base"\n'
          + route("/x", "a"), 'url = "http://127.0.0.1:1/base"', "no path"),
         (upstreams("a", [1]) + route("x", "a"), 'path = "x"', "not a path"),
@@ -738,8 +740,7 @@ def config_errors_point_at_the_key(m):
         found = re.search(re.escape(path) + r":(\d+):(\d+): ([^\n]*)", out)
         expect(found is not None, f"{line_text}: no FILE:LINE:COL diagnostic: {out}")
         expect(message in found.group(3), f"{line_text}: message {found.group(3)!r}")
-        if line_text != "[sites.proxy.health_check]":
-            expect_eq(int(found.group(1)), want, f"{line_text}: line")
+        expect_eq(int(found.group(1)), want, f"{line_text}: line")
 
 
 @check

@@ -709,8 +709,8 @@ port = 80
 static_dir = "/srv/a"
 api_only = false
 
-[sites.proxy.health_check]
-enabled = false
+# (was [sites.proxy.health_check], supported now)
+
 
 [sites.compression]
 enabled = true
@@ -722,12 +722,11 @@ enabled = true
 enabled = true
 )");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.errors.size(), 8u) << all(r.errors);
+    EXPECT_EQ(r.errors.size(), 7u) << all(r.errors);
     expect_at(find_one(r.errors, "[management] is not supported yet (management API)"), 1, 2);
     expect_at(find_one(r.errors, "[security.rate_limiting] is not supported yet"), 4, 11);
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
     expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
-    expect_at(find_one(r.errors, "[sites.proxy.health_check] is not supported yet"), 17, 14);
     expect_at(find_one(r.errors, "[sites.compression] is not supported yet"), 20, 8);
     expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 23, 8);
     expect_at(find_one(r.errors, "unknown table 'cachex'"), 26, 8);

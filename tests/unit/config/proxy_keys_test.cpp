@@ -209,8 +209,17 @@ TEST(ConfigProxy, BadValuesAreErrorsAtTheValue) {
          "use method = \"consistent_hash\""},
         {std::string(app) + "[sites.proxy.load_balancing]\nhash_header = \"X A\"\n", 12, 15,
          "is not a header name"},
-        {std::string(app) + "[sites.proxy.health_check]\nenabled = true\n", 11, 14,
-         "not supported yet"},
+        {std::string(app) + "[sites.proxy.health_check]\nenabled = true\npath = \"health\"\n", 13,
+         8, "is not a request target starting with '/'"},
+        {std::string(app) + "[sites.proxy.health_check]\nenabled = true\ninterval = \"2s\"\n"
+                            "timeout = \"2s\"\n",
+         14, 11, "must be shorter than its interval"},
+        {std::string(app) + "[sites.proxy.health_check]\nretries = 0\n", 12, 11, "retries"},
+        {std::string(app) + "[sites.proxy.health_check]\nexpect_status = 600\n", 12, 17,
+         "expect_status"},
+        {std::string(app) + "[sites.proxy.health_check]\ninterval = 0\n", 12, 12, "interval"},
+        {std::string(app) + "[sites.proxy.health_check]\nrise = 2\n", 12, 1, "unknown key"},
+        {"resolve_interval = \"soon\"\n" + std::string(app), 8, 20, "resolve_interval"},
         {"trusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/40\"]\n" + std::string(app), 8, 34,
          "is not an IP address or a CIDR block"},
         {std::string(app) + "[sites.proxy.timeout]\nread = 0\n", 12, 8, "read"},
@@ -235,6 +244,44 @@ TEST(ConfigProxy, BadValuesAreErrorsAtTheValue) {
         EXPECT_EQ(d.pos.column, c.column) << c.text << "\n" << d.to_string();
         EXPECT_NE(d.message.find(c.message), std::string::npos) << c.text << "\n" << d.message;
     }
+}
+
+TEST(ConfigProxy, HealthCheckKeysAndDefaults) {
+    auto r =
+        load(proxy_a("resolve_interval = 0\n" + std::string(app) + R"([sites.proxy.health_check]
+enabled = true
+path = "/ready?full=1"
+interval = "5s"
+timeout = "1s"
+retries = 2
+expect_status = 204
+)"));
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    const auto& p = *r.config->sites[0].proxy;
+    EXPECT_TRUE(p.health_check.enabled);
+    EXPECT_EQ(p.health_check.path, "/ready?full=1");
+    EXPECT_EQ(p.health_check.interval.count(), 5000);
+    EXPECT_EQ(p.health_check.timeout.count(), 1000);
+    EXPECT_EQ(p.health_check.retries, 2u);
+    EXPECT_EQ(p.health_check.expect_min, 204u);
+    EXPECT_EQ(p.health_check.expect_max, 204u);
+    EXPECT_EQ(p.resolve_interval.count(), 0);
+
+    // Defaults; the default timeout shrinks to half an interval shorter than it.
+    auto d = load(proxy_a(std::string(app) + "[sites.proxy.health_check]\nenabled = true\n"));
+    ASSERT_TRUE(d.ok()) << all(d.errors);
+    const auto& q = *d.config->sites[0].proxy;
+    EXPECT_EQ(q.health_check.path, "/health");
+    EXPECT_EQ(q.health_check.interval.count(), 10000);
+    EXPECT_EQ(q.health_check.timeout.count(), 2000);
+    EXPECT_EQ(q.health_check.retries, 3u);
+    EXPECT_EQ(q.health_check.expect_min, 200u);
+    EXPECT_EQ(q.health_check.expect_max, 399u);
+    EXPECT_EQ(q.resolve_interval.count(), 30000);
+    auto s = load(
+        proxy_a(std::string(app) + "[sites.proxy.health_check]\nenabled = true\ninterval = 1\n"));
+    ASSERT_TRUE(s.ok()) << all(s.errors);
+    EXPECT_EQ(s.config->sites[0].proxy->health_check.timeout.count(), 500);
 }
 
 TEST(ConfigProxy, AHostNameIsResolvedWhenTheEnvironmentIsChecked) {

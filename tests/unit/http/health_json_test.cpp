@@ -83,3 +83,27 @@ TEST(HealthJson, DrainingSaysSoInBothBodies) {
 }
 
 } // namespace
+
+namespace {
+
+// A server of a site with active checks carries the master's result; others do not.
+TEST(HealthJson, UpstreamsShowTheActiveCheck) {
+    worker_health w;
+    upstream_health checked{"main", "app", "http://10.0.0.1:80", false, 0, 2, 0, {}};
+    checked.check = upstream_health::active_check{"unhealthy", "status 500", 3, 0};
+    w.upstreams.push_back(checked);
+    w.upstreams.push_back({"main", "app", "http://10.0.0.2:80", true, 1, 0, 4, {}});
+    auto v = boost::json::parse(detailed_health_json(nullptr, w)).as_object();
+    const auto& list = v.at("served_by").at("upstreams").as_array();
+    ASSERT_EQ(list.size(), 2u);
+    const auto& check = list[0].at("health_check").as_object();
+    EXPECT_EQ(check.at("state"), "unhealthy");
+    EXPECT_EQ(check.at("last_check"), "status 500");
+    EXPECT_EQ(check.at("consecutive_failures").to_number<int>(), 3);
+    EXPECT_EQ(check.at("consecutive_successes").to_number<int>(), 0);
+    EXPECT_EQ(list[0].at("state"), "up");
+    EXPECT_FALSE(list[1].as_object().contains("health_check"));
+    EXPECT_EQ(list[1].at("state"), "down");
+}
+
+} // namespace
