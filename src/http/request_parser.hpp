@@ -32,6 +32,9 @@ struct request_head {
     std::string if_unmodified_since;
     std::string range;
     std::string if_range;
+    // Accept-Encoding, several fields joined with ", "; nullopt when the request has none.
+    std::optional<std::string> accept_encoding;
+    bool no_transform = false; // Cache-Control: no-transform (RFC 9111 §5.2.1.6)
     std::string user_agent;
     std::string referer;
     bool has_body = false;

@@ -712,9 +712,6 @@ api_only = false
 [sites.proxy.health_check]
 enabled = false
 
-[sites.compression]
-enabled = true
-
 [sites.access_control]
 allow_origins = ["*"]
 
@@ -722,15 +719,14 @@ allow_origins = ["*"]
 enabled = true
 )");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.errors.size(), 8u) << all(r.errors);
+    EXPECT_EQ(r.errors.size(), 7u) << all(r.errors);
     expect_at(find_one(r.errors, "[management] is not supported yet (management API)"), 1, 2);
     expect_at(find_one(r.errors, "[security] is not supported yet"), 4, 2);
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
     expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
     expect_at(find_one(r.errors, "[sites.proxy.health_check] is not supported yet"), 17, 14);
-    expect_at(find_one(r.errors, "[sites.compression] is not supported yet"), 20, 8);
-    expect_at(find_one(r.errors, "[sites.access_control] is not supported yet (CORS"), 23, 8);
-    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 26, 8);
+    expect_at(find_one(r.errors, "[sites.access_control] is not supported yet (CORS"), 20, 8);
+    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 23, 8);
 }
 
 TEST(ConfigLoad, HeaderNamesAndValuesAreChecked) {
