@@ -193,7 +193,7 @@ struct site_compression {
                                    "image/x-icon",
                                    "font/ttf",
                                    "font/otf"};
-    int level = 6;                // 1-9, one scale for all codings (content/codec.hpp)
+    int level = 6;                 // 1-9, one scale for all codings (content/codec.hpp)
     std::uint64_t min_size = 1024; // smaller files are sent as they are
     // The server's preference among codings the client weighs equally.
     std::vector<content::coding> algorithms{content::coding::br, content::coding::zstd,

@@ -9,8 +9,8 @@ constexpr std::size_t node_overhead = 128; // a "not smaller" entry still costs 
 
 } // namespace
 
-compressed_cache::body compressed_cache::get(const compressed_key& key,
-                                             std::uint64_t original_size, const producer& make) {
+compressed_cache::body compressed_cache::get(const compressed_key& key, std::uint64_t original_size,
+                                             const producer& make) {
     if (auto it = map_.find(key); it != map_.end()) {
         lru_.splice(lru_.begin(), lru_, it->second);
         return it->second->value;

@@ -11,8 +11,8 @@
 namespace bws::content {
 
 struct encoding_choice {
-    bool acceptable = true;            // false: nothing the client accepts exists (406)
-    coding chosen = coding::identity;  // when acceptable
+    bool acceptable = true;           // false: nothing the client accepts exists (406)
+    coding chosen = coding::identity; // when acceptable
 };
 
 // `accept_encoding`: the request's field value (several fields joined with ","); nullopt when

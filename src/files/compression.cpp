@@ -21,8 +21,7 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
 
 } // namespace
 
-bool compressible(const config::site_compression& c, std::string_view type,
-                  std::string_view name) {
+bool compressible(const config::site_compression& c, std::string_view type, std::string_view name) {
     if (!c.enabled || ends_with_ci(name, ".svgz"))
         return false;
     std::string media(type.substr(0, type.find(';')));
@@ -33,8 +32,8 @@ bool compressible(const config::site_compression& c, std::string_view type,
     const auto slash = media.find('/');
     return std::any_of(c.types.begin(), c.types.end(), [&](const std::string& t) {
         if (t.size() > 2 && t.ends_with("/*"))
-            return slash != std::string::npos && media.compare(0, slash + 1, t, 0, slash + 1) == 0 &&
-                   t.size() == slash + 2;
+            return slash != std::string::npos &&
+                   media.compare(0, slash + 1, t, 0, slash + 1) == 0 && t.size() == slash + 2;
         return t == media;
     });
 }
@@ -49,8 +48,7 @@ std::string variant_etag(std::string_view etag, content::coding c) {
     return tag;
 }
 
-content::compressed_key compressed_key_for(const file_entry& entry, content::coding c,
-                                           int level) {
+content::compressed_key compressed_key_for(const file_entry& entry, content::coding c, int level) {
     content::compressed_key key;
     key.device = entry.device;
     key.inode = entry.inode;

@@ -21,16 +21,14 @@ constexpr std::uint64_t max_on_the_fly_size = 1u << 20;
 // Whether a file of Content-Type `type` named `name` is a compressible resource of the site:
 // its media type (parameters dropped, case-insensitive) is in the site's types, and it is not
 // an already-compressed format sharing a text type (".svgz").
-bool compressible(const config::site_compression& c, std::string_view type,
-                  std::string_view name);
+bool compressible(const config::site_compression& c, std::string_view type, std::string_view name);
 
 // The ETag of an encoded variant: `"<tag>-<coding>"` for `"<tag>"`, so a cache or a client
 // never confuses it with the identity file's (RFC 9110 §8.8.3.3).
 std::string variant_etag(std::string_view etag, content::coding c);
 
 // The key of `entry`'s bytes in `c` at `level` in the compressed cache.
-content::compressed_key compressed_key_for(const file_entry& entry, content::coding c,
-                                           int level);
+content::compressed_key compressed_key_for(const file_entry& entry, content::coding c, int level);
 
 // The whole file compressed in `c` at `level` (read with pread unless the cache holds its
 // content); nullopt when reading or compressing fails.

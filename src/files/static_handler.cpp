@@ -86,9 +86,8 @@ struct static_handler::impl {
             return {&f, nullptr, f.etag, content::coding::identity, nullptr};
         }
     };
-    std::shared_ptr<const file_entry> precompressed_sibling(const file_entry& entry,
-                                                            std::string_view name,
-                                                            content::coding c) const;
+    std::shared_ptr<const file_entry>
+    precompressed_sibling(const file_entry& entry, std::string_view name, content::coding c) const;
     http::response serve_variant(const request_info& request, const variant& v,
                                  std::string_view type) const;
     http::response open_failed(std::string_view relative, int err) const;
@@ -281,8 +280,7 @@ static_handler::impl::precompressed_sibling(const file_entry& entry, std::string
     return found.entry;
 }
 
-http::response static_handler::impl::serve_variant(const request_info& request,
-                                                   const variant& v,
+http::response static_handler::impl::serve_variant(const request_info& request, const variant& v,
                                                    std::string_view type) const {
     const file_entry& entry = *v.file;
     const bool encoded = v.encoding != content::coding::identity;

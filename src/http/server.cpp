@@ -60,7 +60,8 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
                server_options options)
     : io_(io), config_(std::move(config)), generation_(generation),
       file_cache_(std::make_shared<files::file_cache>()),
-      compressed_cache_(std::make_shared<content::compressed_cache>()), options_(options), sweep_timer_(io) {
+      compressed_cache_(std::make_shared<content::compressed_cache>()), options_(options),
+      sweep_timer_(io) {
     if (config_->server.server_header)
         server_header_ = fmt::format("Server: bws/{}\r\n", BWS_VERSION);
 
@@ -71,9 +72,8 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         auto& runtime = sites_[i];
         runtime.config = &site;
         log::site_scope scope(site.name);
-        runtime.files =
-            std::make_unique<files::static_handler>(site, config_->server.limits, file_cache_,
-                                                    compressed_cache_);
+        runtime.files = std::make_unique<files::static_handler>(site, config_->server.limits,
+                                                                file_cache_, compressed_cache_);
         for (const auto& [name, value] : site.headers) {
             runtime.header_block += fmt::format("{}: {}\r\n", name, value);
             runtime.header_names.push_back(lower(name));

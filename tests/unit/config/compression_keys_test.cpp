@@ -9,8 +9,8 @@
 namespace bws::config {
 namespace {
 
-using test::all;
 using content::coding;
+using test::all;
 
 load_result load(const std::string& text) {
     load_options options;
@@ -87,8 +87,8 @@ TEST(ConfigCompression, ErrorsAreAtTheValue) {
               10, "not a media type");
     expect_at(only_error(load(site_a("[sites.compression]\ntypes = []\n"))), 7, 9,
               "must not be empty");
-    expect_at(only_error(load(site_a("[sites.compression]\nalgorithms = [\"deflate\"]\n"))), 7,
-              15, "'deflate' is not one of");
+    expect_at(only_error(load(site_a("[sites.compression]\nalgorithms = [\"deflate\"]\n"))), 7, 15,
+              "'deflate' is not one of");
     expect_at(only_error(load(site_a("[sites.compression]\nalgorithms = [\"GZIP\"]\n"))), 7, 15,
               "is not one of");
     expect_at(only_error(load(site_a("[sites.compression]\nalgorithms = [\"br\", \"br\"]\n"))), 7,

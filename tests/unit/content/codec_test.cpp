@@ -70,7 +70,8 @@ std::string decode(coding c, const std::string& in, std::size_t expected) {
 std::string text(std::size_t n) {
     std::string s;
     while (s.size() < n)
-        s += "<li class=\"item\">bws serves static files " + std::to_string(s.size() % 97) + "</li>\n";
+        s += "<li class=\"item\">bws serves static files " + std::to_string(s.size() % 97) +
+             "</li>\n";
     s.resize(n);
     return s;
 }

@@ -88,7 +88,8 @@ TEST(ContentCompressedCache, EvictsLeastRecentlyUsedToStayUnderTheCap) {
 
 TEST(ContentCompressedCache, ABodyLargerThanTheCapIsServedButNotKept) {
     compressed_cache cache(100);
-    auto body = cache.get(key(1), 10'000, [] { return std::optional<std::string>(std::string(500, 'z')); });
+    auto body =
+        cache.get(key(1), 10'000, [] { return std::optional<std::string>(std::string(500, 'z')); });
     ASSERT_TRUE(body);
     EXPECT_EQ(body->size(), 500u);
     EXPECT_EQ(cache.entries(), 0u);
