@@ -17,14 +17,17 @@ import json
 import os
 import shutil
 import signal
+import socket
+import ssl
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bws_harness import (Bws, CheckFailed, expect, expect_eq, free_ports,  # noqa: E402
-                         http, wait_until)
+from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection,  # noqa: E402
+                         expect, expect_eq, free_ports, http, wait_until)
 
 try:
     import brotli
@@ -92,7 +95,20 @@ class Server:
             f.write(gzip.compress(self.big, 1))
         with open(os.path.join(www, "big.txt.gz"), "rb") as f:
             self.big_gz = f.read()
-        self.port, self.plain_port = free_ports(2)
+        # 1 MiB of text: the largest file compressed on the fly, sent over TLS below.
+        self.mib = b"".join(b"line %07d of one mebibyte of text\n" % i
+                            for i in range(40000))[:1 << 20]
+        with open(os.path.join(www, "mib.txt"), "wb") as f:
+            f.write(self.mib)
+        # A self-signed certificate for the TLS site (openssl, as the shell tests make theirs).
+        self.cert = os.path.join(root, "tls.crt")
+        self.key = os.path.join(root, "tls.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                        "/CN=tls.test", "-addext", "subjectAltName=DNS:tls.test",
+                        "-keyout", self.key, "-out", self.cert],
+                       check=True, capture_output=True, timeout=30)
+        self.port, self.plain_port, self.tls_port = free_ports(3)
         self.pid_file = os.path.join(root, "bws.pid")
         self.config = os.path.join(root, "bws.toml")
         with open(self.config, "w") as f:
@@ -121,6 +137,19 @@ hostname = "localhost"
 port = {self.plain_port}
 bind = "127.0.0.1"
 static_dir = "{www}"
+
+[[sites]]
+name = "tls"
+hostname = "tls.test"
+port = {self.tls_port}
+bind = "127.0.0.1"
+static_dir = "{www}"
+[sites.ssl]
+enabled = true
+cert_file = "{self.cert}"
+key_file = "{self.key}"
+[sites.compression]
+algorithms = ["gzip", "br"]
 """)
         self.bws = Bws(binary, root, self.config, self.pid_file)
 
@@ -129,6 +158,16 @@ static_dir = "{www}"
         if ae is not None:
             h["Accept-Encoding"] = ae
         return http(port or self.port, target, method=method, headers=h)
+
+    def tls_get(self, target, ae):
+        ctx = ssl.create_default_context(cafile=self.cert)
+        raw = socket.create_connection((LOOPBACK, self.tls_port), timeout=TIMEOUT)
+        conn = Connection(ctx.wrap_socket(raw, server_hostname="tls.test"))
+        try:
+            return conn.request("GET", target, "tls.test", headers={"Accept-Encoding": ae},
+                                close=True)
+        finally:
+            conn.close()
 
     def worker_rss_kib(self):
         pids = self.bws.workers()
@@ -261,6 +300,16 @@ def other_types_and_sites_are_untouched(s):
         expect(r.body == s.files[target[1:]], f"{target}: body")
     r = s.get("/page.html", "gzip, br", port=s.plain_port)
     expect_eq((r.header("content-encoding"), r.header("vary")), (None, None), "plain site")
+
+
+@check
+def a_tls_site_compresses_too(s):
+    expect_encoded(s.tls_get("/page.html", "br, gzip"), "gzip", PAGE, "TLS page.html")
+    expect_encoded(s.tls_get("/mib.txt", "br"), "br", s.mib, "TLS 1 MiB br")
+    r = s.tls_get("/mib.txt", "zstd")  # not in this site's algorithms
+    expect_eq((r.header("content-encoding"), r.header("vary")), (None, "Accept-Encoding"), "zstd")
+    expect(r.body == s.mib, "TLS identity body")
+    expect_encoded(s.get("/mib.txt", "gzip"), "gzip", s.mib, "plain 1 MiB gzip")
 
 
 @check
