@@ -14,9 +14,10 @@ namespace {
 
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() &&
-           std::equal(suffix.begin(), suffix.end(), s.end() - suffix.size(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
+           std::equal(suffix.begin(), suffix.end(), s.end() - suffix.size(),
+                      [](char lower_suffix, char c) {
+                          return std::tolower(static_cast<unsigned char>(c)) == lower_suffix;
+                      });
 }
 
 } // namespace
