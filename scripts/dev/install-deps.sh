@@ -5,14 +5,14 @@ set -eu
 
 build_pkgs="build-essential cmake ninja-build pkgconf ccache libboost1.81-dev
 libboost-json1.81-dev libssl-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libsystemd-dev
-zlib1g-dev googletest libgtest-dev"
+zlib1g-dev libbrotli-dev libzstd-dev googletest libgtest-dev"
 # Tests: the packaging and real-systemd system tests, the shell-script tests (openssl makes
 # their certificates; testssl.sh scans bws's TLS defaults; slowhttptest attacks it) and the
 # benchmark peers.
 test_pkgs="curl python3 shellcheck logrotate systemd debhelper devscripts lintian fakeroot
 dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd
 lighttpd-mod-openssl gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
-procps iproute2 openssl testssl.sh haproxy slowhttptest"
+procps iproute2 openssl testssl.sh haproxy slowhttptest python3-brotli python3-zstandard"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--tests" ] && pkgs="$build_pkgs $test_pkgs"

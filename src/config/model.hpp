@@ -2,6 +2,7 @@
 // what every other part of bws reads. Nothing here is parsed at request time.
 #pragma once
 
+#include "content/coding.hpp"
 #include "net/address.hpp"
 #include "tls/settings.hpp"
 
@@ -203,6 +204,30 @@ struct site_proxy {
     milliseconds resolve_interval{30'000};
 };
 
+// [sites.compression]: compression of static responses (see docs/configuration.md).
+struct site_compression {
+    bool enabled = false; // the table absent: off; present: on unless enabled = false
+    // Lower-case media types without parameters; "text/*" names every subtype of one type.
+    std::vector<std::string> types{"text/*",
+                                   "application/javascript",
+                                   "application/json",
+                                   "application/manifest+json",
+                                   "application/xml",
+                                   "application/rss+xml",
+                                   "application/atom+xml",
+                                   "application/wasm",
+                                   "image/svg+xml",
+                                   "image/x-icon",
+                                   "font/ttf",
+                                   "font/otf"};
+    int level = 6;                 // 1-9, one scale for all codings (content/codec.hpp)
+    std::uint64_t min_size = 1024; // smaller files are sent as they are
+    // The server's preference among codings the client weighs equally.
+    std::vector<content::coding> algorithms{content::coding::br, content::coding::zstd,
+                                            content::coding::gzip};
+    bool precompressed = false; // serve x.br / x.zst / x.gz beside x
+};
+
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary
 // hostname first; wildcard names keep their leading "*.".
 // [sites.access_control]: CORS. Origins are compared as serialised by browsers
@@ -247,6 +272,7 @@ struct site {
     // Plain-HTTP site: answer with a redirect to the HTTPS site serving the same Host.
     bool redirect_to_https = false;
     std::optional<site_proxy> proxy; // set when [sites.proxy] is enabled
+    site_compression compression;
     source_pos pos;
 };
 

@@ -1,4 +1,5 @@
 // The keys of a [[sites]] table, and what is checked once the whole table has been read.
+#include "config/compression_keys.hpp"
 #include "config/cors_keys.hpp"
 #include "config/proxy_keys.hpp"
 #include "config/section_keys.hpp"
@@ -183,7 +184,10 @@ const std::vector<key_entry<site_draft>>& site_keys() {
                       s.proxy_table.reset(); // not a table: reported
                       return false;
                   }),
-        k::not_yet("compression", "[sites.compression]", "compression"),
+        k::custom("compression",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      return read_compression(in, v, s.compression);
+                  }),
         k::custom("access_control",
                   [](value_reader& in, const toml::node& v, site_draft& s) {
                       const std::string what =

@@ -3,6 +3,8 @@
 // HEAD responses (whose body is empty); for everything else the session derives it from the body.
 #include "files/static_handler.hpp"
 
+#include "content/negotiate.hpp"
+#include "files/compression.hpp"
 #include "files/conditional.hpp"
 #include "files/dir_listing.hpp"
 #include "files/file_cache.hpp"
@@ -12,6 +14,7 @@
 #include "files/range.hpp"
 #include "files/root_dir.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -51,14 +54,17 @@ std::int64_t unix_now() {
 } // namespace
 
 struct static_handler::impl {
-    impl(const config::site& site, const config::limits& limits, std::shared_ptr<file_cache> c)
+    impl(const config::site& site, const config::limits& limits, std::shared_ptr<file_cache> c,
+         std::shared_ptr<content::compressed_cache> z)
         : site_name(site.name), root_path(site.static_dir.string()), root(site.static_dir),
           index_files(site.index_files), cache_control(site.cache_control),
           directory_listing(site.directory_listing), fallback(site.fallback),
           fallback_for_extensions(site.fallback_for_extensions), max_ranges(limits.max_ranges),
-          cache(std::move(c)) {
+          compression(site.compression), cache(std::move(c)), compressed(std::move(z)) {
         if (!cache)
             cache = std::make_shared<file_cache>();
+        if (!compressed)
+            compressed = std::make_shared<content::compressed_cache>();
         if (root.error() != 0) {
             spdlog::error("site {}: cannot open static_dir {}: {}", site.name,
                           site.static_dir.string(), std::strerror(root.error()));
@@ -69,7 +75,23 @@ struct static_handler::impl {
     http::response handle(const request_info& request) const;
     http::response serve_file(const request_info& request, const file_entry& entry,
                               std::string_view name) const;
-    void add_validators(http::response& r, const file_entry& entry) const;
+    // One representation of a file: its bytes (`file`, or `compressed` when compressed on the
+    // fly from it), validators and coding. `keep` holds a sibling entry while it is served.
+    struct variant {
+        const file_entry* file = nullptr;
+        content::compressed_cache::body compressed;
+        std::string etag;
+        content::coding encoding = content::coding::identity;
+        std::shared_ptr<const file_entry> keep;
+
+        static variant identity(const file_entry& f) {
+            return {&f, nullptr, f.etag, content::coding::identity, nullptr};
+        }
+    };
+    std::shared_ptr<const file_entry>
+    precompressed_sibling(const file_entry& entry, std::string_view name, content::coding c) const;
+    http::response serve_variant(const request_info& request, const variant& v,
+                                 std::string_view type) const;
     http::response open_failed(std::string_view relative, int err) const;
     http::response list_directory(const request_info& request, const std::string& relative) const;
     bool fallback_applies(const request_info& request) const;
@@ -87,12 +109,15 @@ struct static_handler::impl {
     std::optional<std::string> fallback;
     bool fallback_for_extensions;
     std::size_t max_ranges;
+    config::site_compression compression;
     std::shared_ptr<file_cache> cache;
+    std::shared_ptr<content::compressed_cache> compressed;
 };
 
 static_handler::static_handler(const config::site& site, const config::limits& limits,
-                               std::shared_ptr<file_cache> cache)
-    : impl_(std::make_unique<impl>(site, limits, std::move(cache))) {}
+                               std::shared_ptr<file_cache> cache,
+                               std::shared_ptr<content::compressed_cache> compressed)
+    : impl_(std::make_unique<impl>(site, limits, std::move(cache), std::move(compressed))) {}
 
 static_handler::~static_handler() = default;
 
@@ -242,33 +267,109 @@ http::response static_handler::impl::open_failed(std::string_view relative, int 
     return error(status);
 }
 
-void static_handler::impl::add_validators(http::response& r, const file_entry& entry) const {
-    r.set_header("ETag", entry.etag);
-    r.set_header("Last-Modified", entry.last_modified);
-    if (cache_control)
-        r.set_header("Cache-Control", *cache_control);
-}
-
+// Which representation of a file answers: identity, a precompressed sibling or a body
+// compressed on the fly. Negotiation runs over the site's codings in its order; a coding the
+// client picks but this file cannot be sent in (no fresh sibling, too small or too large to
+// compress, a Range or no-transform request) is dropped and the rest negotiated again, so the
+// siblings opened are only those the client would take.
 http::response static_handler::impl::serve_file(const request_info& request,
                                                 const file_entry& entry,
                                                 std::string_view name) const {
-    switch (evaluate_preconditions(request, entry.etag, entry.mtime_sec, unix_now())) {
+    const std::string_view type = mime_type_for(name);
+    if (!compressible(compression, type, name))
+        return serve_variant(request, variant::identity(entry), type);
+
+    auto choose = [&](bool allow_on_the_fly, variant& out) {
+        std::vector<content::coding> candidates = compression.algorithms;
+        for (;;) {
+            const content::encoding_choice choice =
+                content::negotiate(request.accept_encoding, candidates);
+            if (!choice.acceptable)
+                return false;
+            if (choice.chosen == content::coding::identity) {
+                out = variant::identity(entry);
+                return true;
+            }
+            if (auto sibling = precompressed_sibling(entry, name, choice.chosen)) {
+                out = {sibling.get(), nullptr, variant_etag(sibling->etag, choice.chosen),
+                       choice.chosen, sibling};
+                return true;
+            }
+            if (allow_on_the_fly && entry.size >= compression.min_size &&
+                entry.size <= max_on_the_fly_size) {
+                auto body = compressed->get(
+                    compressed_key_for(entry, choice.chosen, compression.level), entry.size,
+                    [&] { return compress_file(entry, choice.chosen, compression.level); });
+                if (body) {
+                    out = {&entry, std::move(body), variant_etag(entry.etag, choice.chosen),
+                           choice.chosen, nullptr};
+                    return true;
+                }
+            }
+            candidates.erase(std::find(candidates.begin(), candidates.end(), choice.chosen));
+        }
+    };
+    // A Range is served from the identity file (on-the-fly bodies have no stable byte
+    // offsets), unless the client refuses identity: then the whole compressed body, as a server
+    // may always ignore Range.
+    variant v;
+    const bool ranged = !request.range.empty();
+    bool ok = choose(!request.no_transform && !ranged, v);
+    if (!ok && ranged && !request.no_transform)
+        ok = choose(true, v);
+    http::response r = ok ? serve_variant(request, v, type) : error(406);
+    r.set_header("Vary", "Accept-Encoding");
+    return r;
+}
+
+// A fresh precompressed sibling of `entry` ("name.br" for br), or null: precompressed on, the
+// sibling a regular file not older than the identity file (an edited file whose sibling was not
+// rebuilt is served from the file itself, never stale).
+std::shared_ptr<const file_entry>
+static_handler::impl::precompressed_sibling(const file_entry& entry, std::string_view name,
+                                            content::coding c) const {
+    if (!compression.precompressed)
+        return nullptr;
+    std::string sibling_name(name);
+    sibling_name += content::file_suffix(c);
+    file_lookup found = cache->open(root, sibling_name);
+    if (!found.entry || found.entry->directory)
+        return nullptr;
+    const auto& s = *found.entry;
+    if (s.mtime_sec < entry.mtime_sec ||
+        (s.mtime_sec == entry.mtime_sec && s.mtime_nsec < entry.mtime_nsec))
+        return nullptr;
+    return found.entry;
+}
+
+http::response static_handler::impl::serve_variant(const request_info& request, const variant& v,
+                                                   std::string_view type) const {
+    const file_entry& entry = *v.file;
+    const bool encoded = v.encoding != content::coding::identity;
+    auto validators = [&](http::response& r) {
+        r.set_header("ETag", v.etag);
+        r.set_header("Last-Modified", entry.last_modified);
+        if (cache_control)
+            r.set_header("Cache-Control", *cache_control);
+    };
+    switch (evaluate_preconditions(request, v.etag, entry.mtime_sec, unix_now())) {
     case precondition::failed:
         return error(412);
     case precondition::not_modified: {
         http::response r;
         r.status = 304;
-        add_validators(r, entry);
+        validators(r);
         return r;
     }
     case precondition::proceed:
         break;
     }
 
-    const std::string_view type = mime_type_for(name);
     http::response r;
     range_result ranges;
-    if (!request.range.empty() && if_range_allows(request.if_range, entry.etag, entry.mtime_sec))
+    // A body compressed on the fly is sent whole: no Range, no Accept-Ranges (as nginx's gzip).
+    if (!v.compressed && !request.range.empty() &&
+        if_range_allows(request.if_range, v.etag, entry.mtime_sec))
         ranges = parse_range(request.range, entry.size, max_ranges);
 
     if (ranges.outcome == range_outcome::unsatisfiable) {
@@ -301,11 +402,18 @@ http::response static_handler::impl::serve_file(const request_info& request,
     } else {
         r.status = 200;
         r.set_header("Content-Type", std::string(type));
-        if (entry.size > 0)
+        if (v.compressed) {
+            http::body_piece piece;
+            piece.shared = v.compressed;
+            r.body.push_back(std::move(piece));
+        } else if (entry.size > 0) {
             r.body.push_back(slice(entry, 0, entry.size));
+        }
     }
-    add_validators(r, entry);
-    if (max_ranges > 0)
+    if (encoded)
+        r.set_header("Content-Encoding", std::string(content::token(v.encoding)));
+    validators(r);
+    if (max_ranges > 0 && !v.compressed)
         r.set_header("Accept-Ranges", "bytes");
 
     if (request.head) {

@@ -7,7 +7,12 @@
 #include "http/response.hpp"
 
 #include <memory>
+#include <optional>
 #include <string_view>
+
+namespace bws::content {
+class compressed_cache; // content/compressed_cache.hpp: one per worker, shared by its sites
+}
 
 namespace bws::files {
 
@@ -24,6 +29,9 @@ struct request_info {
     std::string_view range;
     std::string_view if_range;
     std::string_view accept; // directory listings: JSON when it names application/json
+    // Accept-Encoding (nullopt: the request has none) and Cache-Control: no-transform.
+    std::optional<std::string_view> accept_encoding;
+    bool no_transform = false;
 };
 
 class file_cache; // files/file_cache.hpp: one per worker, shared by its sites
@@ -44,17 +52,22 @@ class file_cache; // files/file_cache.hpp: one per worker, shared by its sites
 //   requested without '/', Location = raw path + "/" (+ "?query"), leading "//" collapsed;
 // - 304 (ETag, Last-Modified, Cache-Control; no Content-Type, no body), 412;
 // - 206 / 416 (Content-Range: bytes */size) / 200 with Content-Type, ETag, Last-Modified,
-//   Accept-Ranges: bytes (omitted when limits.max_ranges is 0) and the site's Cache-Control.
+//   Accept-Ranges: bytes (omitted when limits.max_ranges is 0) and the site's Cache-Control;
+// - for a compressible file of a site with [sites.compression]: Vary: Accept-Encoding on every
+//   answer above, the variant Accept-Encoding picks (a precompressed sibling, with Range, or a
+//   body compressed on the fly, whole, without Accept-Ranges) with Content-Encoding and its own
+//   ETag, and 406 when the client refuses identity and every coding the file is available in.
 // Bodies are file slices (sendfile-able) or, for files the cache holds in memory, bytes.
 // Content-Length: set here ONLY on HEAD responses, whose body is empty; the session must keep
 // that header and must not add its own then. For every other response the session derives it
 // from the body (and sends none on 304).
 class static_handler {
 public:
-    // Opens the site root once; `cache` may be shared between the sites of a worker (null: the
-    // handler makes a private one).
+    // Opens the site root once; `cache` and `compressed` may be shared between the sites of a
+    // worker (null: the handler makes a private one).
     static_handler(const config::site& site, const config::limits& limits,
-                   std::shared_ptr<file_cache> cache);
+                   std::shared_ptr<file_cache> cache,
+                   std::shared_ptr<content::compressed_cache> compressed = nullptr);
     ~static_handler();
 
     http::response handle(const request_info& request) const;

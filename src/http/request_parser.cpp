@@ -180,6 +180,19 @@ void request_parser::on_field_impl(bhttp::field name, beast::string_view name_st
     case bhttp::field::access_control_request_headers:
         append_list(head_.access_control_request_headers, v);
         break;
+    case bhttp::field::accept_encoding:
+        if (head_.accept_encoding)
+            *head_.accept_encoding += ", ";
+        else
+            head_.accept_encoding.emplace();
+        head_.accept_encoding->append(v.data(), v.size());
+        break;
+    case bhttp::field::cache_control:
+        for_each_list_item(v, [&](std::string_view token) {
+            if (iequals(token, "no-transform"))
+                head_.no_transform = true;
+        });
+        break;
     case bhttp::field::user_agent:
         head_.user_agent.assign(v);
         break;

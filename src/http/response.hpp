@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,12 +25,17 @@ private:
 };
 
 struct body_piece {
-    std::string bytes;               // used when file is null
+    std::string bytes;               // used when file and shared are null
     std::shared_ptr<open_file> file; // when set: send [offset, offset + length) of it
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
+    // When set (and file is not): bytes shared with a cache, the whole of them, sent without
+    // copying them into every response (compressed bodies, content/compressed_cache.hpp).
+    std::shared_ptr<const std::string> shared;
 
-    std::uint64_t size() const { return file ? length : bytes.size(); }
+    // The in-memory bytes of a piece without a file.
+    std::string_view memory() const { return shared ? std::string_view(*shared) : bytes; }
+    std::uint64_t size() const { return file ? length : memory().size(); }
 };
 
 struct response {

@@ -2,6 +2,7 @@
 // draining.
 #include "http/server.hpp"
 
+#include "content/compressed_cache.hpp"
 #include "files/file_cache.hpp"
 #include "files/http_date.hpp"
 #include "files/static_handler.hpp"
@@ -68,7 +69,9 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
                const std::vector<app::inherited_listener>& listeners, unsigned generation,
                server_options options)
     : io_(io), config_(std::move(config)), generation_(generation),
-      file_cache_(std::make_shared<files::file_cache>()), options_(options), sweep_timer_(io) {
+      file_cache_(std::make_shared<files::file_cache>()),
+      compressed_cache_(std::make_shared<content::compressed_cache>()), options_(options),
+      sweep_timer_(io) {
     if (config_->server.server_header && !config_->security.hide_server_header)
         server_header_ = fmt::format("Server: bws/{}\r\n", BWS_VERSION);
 
@@ -79,8 +82,8 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         auto& runtime = sites_[i];
         runtime.config = &site;
         log::site_scope scope(site.name);
-        runtime.files =
-            std::make_unique<files::static_handler>(site, config_->server.limits, file_cache_);
+        runtime.files = std::make_unique<files::static_handler>(site, config_->server.limits,
+                                                                file_cache_, compressed_cache_);
         for (const auto& [name, value] : site.headers) {
             runtime.header_block += fmt::format("{}: {}\r\n", name, value);
             runtime.header_names.push_back(lower(name));

@@ -37,6 +37,10 @@ class static_handler;
 class file_cache;
 } // namespace bws::files
 
+namespace bws::content {
+class compressed_cache;
+} // namespace bws::content
+
 namespace bws::tls {
 class context_table;
 } // namespace bws::tls
@@ -150,6 +154,7 @@ private:
     config::snapshot_ptr config_;
     unsigned generation_;
     std::shared_ptr<files::file_cache> file_cache_;
+    std::shared_ptr<content::compressed_cache> compressed_cache_; // bodies compressed on the fly
     std::vector<site_runtime> sites_;
     std::vector<const config::site_proxy*> proxies_;
     bool keep_fields_ = false;

@@ -304,6 +304,9 @@ void session<Stream>::handle_request() {
     info.range = head.range;
     info.if_range = head.if_range;
     info.accept = head.accept;
+    if (head.accept_encoding)
+        info.accept_encoding = *head.accept_encoding;
+    info.no_transform = head.no_transform;
     respond(server_.site(site_).files->handle(info), site_, decision.head);
 }
 

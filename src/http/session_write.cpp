@@ -71,8 +71,9 @@ bool session<Stream>::write_gathered() {
         auto& piece = out_body_[p];
         const std::uint64_t offset = p == piece_ ? piece_sent_ : 0;
         if (!piece.file) {
-            if (piece.bytes.size() > offset)
-                add(piece.bytes.data() + offset, piece.bytes.size() - offset);
+            const std::string_view memory = piece.memory();
+            if (memory.size() > offset) // writev takes non-const bases; nothing writes to them
+                add(const_cast<char*>(memory.data()) + offset, memory.size() - offset);
             continue;
         }
         if (stream_.can_send_file() || p != piece_)

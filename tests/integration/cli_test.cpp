@@ -77,7 +77,7 @@ port = 8080
 static_dir = "missing-dir"
 colour = "blue"
 
-[sites.compression]
+[sites.cache]
 enabled = true
 )");
     bws_process p;

@@ -709,16 +709,13 @@ port = 80
 static_dir = "/srv/a"
 api_only = false
 
-# (was [sites.proxy.health_check], supported now)
-
-
-[sites.compression]
-enabled = true
-
 [sites.cache]
 enabled = true
 
-[sites.cachex]
+[sites.ssl]
+auto_cert = true
+
+[sites.cachexx]
 enabled = true
 )");
     ASSERT_FALSE(r.ok());
@@ -727,9 +724,9 @@ enabled = true
     expect_at(find_one(r.errors, "[security.rate_limiting] is not supported yet"), 4, 11);
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
     expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
-    expect_at(find_one(r.errors, "[sites.compression] is not supported yet"), 20, 8);
-    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 23, 8);
-    expect_at(find_one(r.errors, "unknown table 'cachex'"), 26, 8);
+    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 17, 8);
+    expect_at(find_one(r.errors, "'auto_cert' is not supported yet"), 21, 1);
+    expect_at(find_one(r.errors, "unknown table 'cachexx'"), 23, 8);
 }
 
 TEST(ConfigLoad, HeaderNamesAndValuesAreChecked) {

@@ -119,7 +119,7 @@ TEST(ResponseErrorPage, SitePageOrBuiltInOnlyWhenAsked) {
     response own;
     own.status = 404;
     own.use_error_page = true;
-    own.body.push_back(body_piece{"mine", nullptr, 0, 0});
+    own.body.push_back(body_piece{"mine", nullptr, 0, 0, nullptr});
     apply_error_page(own, pages);
     ASSERT_EQ(own.body.size(), 1u);
     EXPECT_EQ(own.body[0].bytes, "mine");
