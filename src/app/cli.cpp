@@ -62,6 +62,9 @@ fast stop, USR1 reopen logs, WINCH drain, USR2 binary upgrade.
 TLS ([sites.ssl]): certificates and keys are read by the master at start and on every reload.
 Reverse proxy ([sites.proxy]): HTTP upstreams and WebSocket tunnels; HTTPS/Unix upstreams and
 active health checks are not supported yet.
+Management ([management] enabled = true): the master answers on a loopback address (default
+127.0.0.1:7654, optional api_key) GET /metrics (Prometheus/OpenMetrics, summed over all
+workers), GET /api/status, POST /api/config/reload (like --reload), GET /api/config/check.
 Not supported yet: automatic certificates (ACME) and the other keys the loader names as such;
 a configuration that uses them is rejected.
 
