@@ -271,6 +271,9 @@ def open_connections_gauge(s):
     try:
         ok = wait_until(lambda: value(s.samples(), "bws_connections_open") >= 5, 5)
         expect(ok, "5 open connections")
+        # Waiting for their first request: idle, as each worker samples once a second.
+        ok = wait_until(lambda: value(s.samples(), "bws_connections_idle") >= 5, 5)
+        expect(ok, "5 idle connections")
     finally:
         for c in conns:
             c.close()
