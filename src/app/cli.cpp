@@ -63,6 +63,9 @@ TLS ([sites.ssl]): certificates and keys are read by the master at start and on 
 Reverse proxy ([sites.proxy]): HTTP upstreams, WebSocket tunnels, active health checks
 ([sites.proxy.health_check], run by the master) and periodic host lookups (resolve_interval);
 HTTPS/Unix upstreams are not supported yet.
+Management ([management] enabled = true): the master answers on a loopback address (default
+127.0.0.1:7654, optional api_key) GET /metrics (Prometheus/OpenMetrics, summed over all
+workers), GET /api/status, POST /api/config/reload (like --reload), GET /api/config/check.
 Not supported yet: automatic certificates (ACME) and the other keys the loader names as such;
 a configuration that uses them is rejected.
 

@@ -14,6 +14,7 @@
 #include "config/load.hpp"
 #include "log/environment.hpp"
 #include "log/setup.hpp"
+#include "metrics/shared_metrics.hpp"
 #include "net/listeners.hpp"
 #include "sys/notify.hpp"
 #include "sys/socket_activation.hpp"
@@ -138,6 +139,10 @@ bool master::start(std::string& error) {
     hand_log_files_to_workers(log_files(initial), *identity);
     upstreams_.prepare(initial);
     upstreams_.commit(options_.config);
+    if (!start_management(error)) {
+        return false;
+    }
+    register_metrics_sites(initial);
     reloads_.start(generation_setup{options_.config,
                                     std::move(*identity),
                                     std::move(*listeners),
@@ -145,6 +150,9 @@ bool master::start(std::string& error) {
                                     {}},
                    handover_ ? handover_->generation + 1 : 1,
                    handover_ ? handover_->reload_count : 0);
+    if (auto* region = metrics::region::shared()) {
+        region->server().generation = reloads_.generation();
+    }
 
     watchdog_ = sys::watchdog_interval();
     health_.emplace(worker_health::timing_for(watchdog_));
@@ -282,11 +290,24 @@ void master::fail_startup(const std::string& reason) {
 }
 
 void master::reload_started() {
+    reload_rejections_.clear();
     status_.write_state(reloads_, true);
     sys::notify(sys::reloading_message(sys::monotonic_usec(), "reloading configuration"));
 }
 
 std::optional<generation_setup> master::prepare_generation(std::string& error) {
+    reload_rejections_.clear();
+    auto setup = load_generation(error);
+    if (!setup) {
+        if (reload_rejections_.empty())
+            reload_rejections_.push_back(error);
+        return std::nullopt;
+    }
+    register_metrics_sites(*setup->config);
+    return setup;
+}
+
+std::optional<generation_setup> master::load_generation(std::string& error) {
     if (options_.config_file.empty()) {
         error = "no configuration file to reload (bws serves a directory)";
         return std::nullopt;
@@ -298,6 +319,7 @@ std::optional<generation_setup> master::prepare_generation(std::string& error) {
     if (!loaded.ok()) {
         for (const auto& e : loaded.errors) {
             spdlog::error("{}", e.to_string());
+            reload_rejections_.push_back(e.to_string());
         }
         error = "invalid configuration";
         if (!loaded.errors.empty()) {
@@ -343,8 +365,13 @@ void master::generation_aborted() {
 }
 
 void master::reload_finished(bool ok) {
+    if (auto* region = metrics::region::shared()) {
+        ++(ok ? region->server().reloads_ok : region->server().reloads_failed);
+        region->server().generation = reloads_.generation();
+    }
     if (ok)
         end_drain_after_reload();
+    answer_reload_waiters(ok);
     status_.write_state(reloads_, reloads_.queued());
     sys::notify(
         sys::ready_message(reload_status_line(status_.view(supervisor_.workers(), reloads_))));

@@ -5,6 +5,7 @@
 
 #include "app/daemonize.hpp"
 #include "app/listener_table.hpp"
+#include "app/management_server.hpp"
 #include "app/master.hpp"
 #include "app/master_status.hpp"
 #include "app/pidfile.hpp"
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,6 +123,18 @@ private:
 
     const config::snapshot& current_config() const { return *reloads_.current().config; }
 
+    // Management API (master_management.cpp): opened at startup when [management] enabled.
+    bool start_management(std::string& error);
+    void on_management(const management_request& request, management_server::responder done);
+    void request_reload_for_api(management_server::responder done);
+    void answer_reload_waiters(bool ok);
+    management_reply check_config_file() const;
+    // Names every site of `config` in the shared metrics region (before workers are forked).
+    static void register_metrics_sites(const config::snapshot& config);
+    // The reload's generation could not even be prepared (its configuration is invalid, a
+    // port cannot be opened...): the reasons, for the API's 422.
+    std::optional<generation_setup> load_generation(std::string& error);
+
     master_options options_;
     asio::io_context ioc_; // first member: destroyed last
     asio::signal_set signals_;
@@ -149,6 +163,9 @@ private:
     int exit_code_ = 0;
     std::optional<std::chrono::microseconds> watchdog_;
     unsigned ticks_ = 0;
+    std::unique_ptr<management_server> management_;
+    std::vector<management_server::responder> reload_waiters_;
+    std::vector<std::string> reload_rejections_; // set when prepare_generation failed
 };
 
 } // namespace bws::app::detail

@@ -5,6 +5,7 @@
 #include "log/environment.hpp"
 #include "log/line_file.hpp"
 #include "log/setup.hpp"
+#include "metrics/shared_metrics.hpp"
 #include "sys/notify.hpp"
 #include "sys/watchdog.hpp"
 #include "tls/ticket_keys.hpp"
@@ -73,6 +74,11 @@ void master::on_exit(const worker_record& worker, int status) {
         fail_startup("worker " + std::to_string(worker.pid) + " " + what + " during startup");
         return;
     }
+    if (!worker.exit_expected || worker.killed_stuck) {
+        if (auto* region = metrics::region::shared()) {
+            ++region->server().worker_crashes;
+        }
+    }
     auto delay =
         health_->on_exit(worker, what, exited_cleanly(status), reloads_.generation(), clock::now());
     if (delay) {
@@ -106,6 +112,8 @@ void master::respawn(unsigned index) {
     if (!spawn_worker(reloads_.generation(), index, setup, error)) {
         spdlog::error("cannot replace worker slot {}: {}; retrying in 1 s", index, error);
         schedule_respawn(index, 1s);
+    } else if (auto* region = metrics::region::shared()) {
+        ++region->server().worker_respawns;
     }
 }
 

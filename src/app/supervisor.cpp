@@ -2,6 +2,7 @@
 #include "app/supervisor.hpp"
 
 #include "app/proctitle.hpp"
+#include "metrics/shared_metrics.hpp"
 #include "net/conn_limit.hpp"
 
 #include <fcntl.h>
@@ -84,6 +85,8 @@ supervisor::supervisor(asio::io_context& ioc, callbacks cb) : ioc_(ioc), cb_(std
     if (net::conn_limit_table::shared() == nullptr)
         spdlog::warn("cannot map the per-address connection table: max_connections_per_ip is "
                      "not enforced");
+    if (metrics::region::shared() == nullptr)
+        spdlog::warn("cannot map the shared metrics region: /metrics shows no request counters");
 }
 
 worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
@@ -98,12 +101,16 @@ worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
     if (limit_table != nullptr && limit_owner < 0)
         spdlog::warn("no free column in the per-address connection table: the new worker does "
                      "not enforce max_connections_per_ip");
+    auto* metrics_region = metrics::region::shared();
+    const std::size_t metrics_slot = metrics_region != nullptr ? metrics_region->claim_slot() : 0;
     ioc_.notify_fork(asio::execution_context::fork_prepare);
     pid_t pid = ::fork();
     if (pid < 0) {
         error = std::string("fork: ") + std::strerror(errno);
         if (limit_table != nullptr)
             limit_table->release_owner(limit_owner);
+        if (metrics_region != nullptr)
+            metrics_region->release_slot(metrics_slot);
         ioc_.notify_fork(asio::execution_context::fork_parent);
         ::close(sv[0]);
         ::close(sv[1]);
@@ -119,6 +126,7 @@ worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
         ioc_.notify_fork(asio::execution_context::fork_child);
         launch.context.control_fd = sv[1];
         net::conn_limit_table::set_current_owner(limit_owner);
+        metrics::region::set_current_slot(metrics_slot);
         throw become_worker{std::move(launch)};
     }
     ioc_.notify_fork(asio::execution_context::fork_parent);
@@ -128,6 +136,7 @@ worker_record* supervisor::spawn(worker_launch launch, std::string& error) {
     record.generation = launch.context.generation;
     record.index = launch.context.index;
     record.limit_owner = limit_owner;
+    record.metrics_slot = metrics_slot;
     record.spawned = clock::now();
     record.last_heartbeat = record.spawned;
     record.channel = std::make_unique<asio::posix::stream_descriptor>(ioc_, sv[0]);
@@ -250,6 +259,9 @@ void supervisor::reap() {
                 // it after a crash or a kill, nothing after a clean exit).
                 if (auto* table = net::conn_limit_table::shared())
                     table->release_owner(record.limit_owner);
+                // Its counters join the retired totals, so a crash loses none of them.
+                if (auto* region = metrics::region::shared())
+                    region->release_slot(record.metrics_slot);
                 cb_.on_exit(record, status);
                 break;
             }

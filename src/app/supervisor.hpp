@@ -43,6 +43,7 @@ struct worker_record {
     bool killed_stuck = false;        // killed for a stale heartbeat: replace it
     unsigned reopen_pending = 0;      // "reopen" messages not yet answered with "reopened"
     int limit_owner = -1;             // its column in the per-address connection table
+    std::size_t metrics_slot = 0;     // its slot in the shared metrics (0: none of its own)
     std::unique_ptr<boost::asio::posix::stream_descriptor> channel;
     control::decoder decoder; // frames from the worker
 };

@@ -145,6 +145,7 @@ private:
             requests[site] += count;
         // The session failure funnel's counts, so /health/detailed lists every worker's.
         send_frame(heartbeat_frame(requests, server_.failure_counts()));
+        server_.sample_metrics();
         heartbeat_.expires_after(heartbeat_interval);
         heartbeat_.async_wait([this](boost::system::error_code ec) {
             if (!ec)

@@ -29,6 +29,12 @@ std::vector<std::string> restart_required_changes(const snapshot& running, const
     if (running.server.backlog != loaded.server.backlog && share_a_listener(running, loaded)) {
         keys.emplace_back("[server] backlog");
     }
+    // The master opens the management listener once, at startup (api_key applies on reload).
+    const auto& a = running.management;
+    const auto& b = loaded.management;
+    if (a.enabled != b.enabled || (b.enabled && (a.host != b.host || a.port != b.port))) {
+        keys.emplace_back("[management] enabled/host/port");
+    }
     return keys;
 }
 

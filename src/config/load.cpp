@@ -84,7 +84,9 @@ const std::vector<key_entry<document>>& main_keys() {
             logging_keys(), [](document& d) { return &d.where.logging; }),
         k::custom("sites", read_sites),
         k::custom("include", read_include),
-        k::not_yet("management", "[management]", "management API"),
+        k::table(
+            "management", "[management]", [](document & d) -> auto& { return d.config.management; },
+            management_keys(), [](document& d) { return &d.where.management; }),
         k::table(
             "security", "[security]", [](document & d) -> auto& { return d.config.security; },
             security_keys()),
@@ -233,6 +235,7 @@ load_result load_string(std::string_view toml_text, const std::string& source_na
     check_logging(config.logging, where.logging, out);
     if (out.errors.empty() || !config.sites.empty())
         validate_sites(config, where, out);
+    check_management(config, where.management, out);
     if (options.check_filesystem) {
         check_filesystem(config, where, out);
         detail::resolve_upstreams(config, out);

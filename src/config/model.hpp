@@ -289,6 +289,14 @@ struct listen_address {
     auto operator<=>(const listen_address&) const = default;
 };
 
+// [management]: the master's HTTP API (metrics, status, reload), on loopback only.
+struct management_section {
+    bool enabled = false;
+    net::ip_address host = *net::ip_address::parse("127.0.0.1");
+    std::uint16_t port = 7654;
+    std::string api_key; // empty: no key asked for
+};
+
 struct snapshot {
     std::filesystem::path source_file; // empty for `bws DIR`
     // Every configuration file read: the main file first, then the included ones in the order
@@ -298,6 +306,7 @@ struct snapshot {
     security_section security;
     daemon_section daemon;
     logging_section logging;
+    management_section management;
     std::vector<site> sites;
 
     // Distinct listener addresses, sorted; derived from sites by the loader.

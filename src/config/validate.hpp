@@ -57,6 +57,7 @@ struct positions {
     std::vector<site_positions> sites; // parallel to snapshot::sites
     key_positions daemon;
     key_positions logging;
+    key_positions management;
 };
 
 // Site names unique, one bind address per port, (hostname, port) pairs unique, at most one

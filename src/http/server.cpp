@@ -11,6 +11,7 @@
 #include "http/session.hpp"
 #include "http/tls_stream.hpp"
 #include "log/context.hpp"
+#include "metrics/shared_metrics.hpp"
 #include "proxy/site_upstreams.hpp"
 #include "tls/certificate.hpp"
 #include "tls/context.hpp"
@@ -81,6 +82,9 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         const auto& site = config_->sites[i];
         auto& runtime = sites_[i];
         runtime.config = &site;
+        // The master registered every site name before forking this worker.
+        const auto* region = metrics::region::shared();
+        runtime.metrics_site = region ? region->find_site(site.name) : metrics::other_site;
         log::site_scope scope(site.name);
         runtime.files = std::make_unique<files::static_handler>(site, config_->server.limits,
                                                                 file_cache_, compressed_cache_);
@@ -411,10 +415,12 @@ void server::stop() {
 }
 
 std::list<session_base*>::iterator server::register_session(session_base* s) {
+    metrics::count_connection(1);
     return sessions_.insert(sessions_.end(), s);
 }
 
 void server::unregister_session(std::list<session_base*>::iterator position) {
+    metrics::count_connection(-1);
     sessions_.erase(position);
     if (accept_paused_ && !draining_ && sessions_.size() < limits().max_connections) {
         accept_paused_ = false;

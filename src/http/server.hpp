@@ -64,6 +64,7 @@ struct site_runtime {
     std::unique_ptr<proxy::site_upstreams> upstreams; // sites that proxy
     std::uint64_t requests = 0;
     std::uint64_t tls_handshake_failures = 0; // handshakes that chose this site and failed
+    std::size_t metrics_site = 0;             // its series in the shared metrics region
 };
 
 // How a server writes; the defaults are what production uses.
@@ -105,6 +106,8 @@ public:
     // Until the master's first status frame: whether the master drains (worker_context).
     void set_health_draining(bool draining) { health_draining_ = draining; }
     void flush_logs();
+    // Writes the sampled gauges (idle connections) into this worker's metrics slot.
+    void sample_metrics() const;
 
     // For sessions.
     const config::snapshot& config() const { return *config_; }

@@ -188,6 +188,7 @@ void session<Stream>::on_read(boost::system::error_code ec, std::size_t bytes) {
         return;
     }
     buffer_.commit(bytes);
+    bytes_read_ += bytes;
     if (phase_ == phase::idle) {
         // The first byte of a request starts the header timeout (idle keep-alive
         // connections are bounded by keepalive_timeout instead).

@@ -57,6 +57,7 @@ public:
     void on_drain(bool close_idle) override;
     void close() override { close_now(); }
     void park() override;
+    bool idle() const override { return phase_ == phase::idle; }
 
 private:
     // proxying: waiting for the upstream or for the request body a proxied request sends up.
@@ -169,6 +170,7 @@ private:
     std::size_t site_ = 0;
     unsigned status_ = 0;
     std::uint64_t body_bytes_ = 0;
+    std::uint64_t bytes_read_ = 0; // read since the last request was counted (metrics)
 };
 
 extern template class session<plain_stream>;

@@ -33,6 +33,8 @@ public:
     // park() then); max() when it has none to give up.
     clock::time_point park_at() const { return park_at_; }
     virtual void park() = 0;
+    // Waiting for the next request of a keep-alive connection (for the idle gauge).
+    virtual bool idle() const = 0;
     // Its count in the per-address limit, given back when the session ends (destruction is
     // the one place every close path passes through).
     void adopt_ticket(net::conn_ticket ticket) { ticket_ = std::move(ticket); }

@@ -5,6 +5,7 @@
 #include "http/https_redirect.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
+#include "metrics/shared_metrics.hpp"
 #include "tls/context.hpp"
 
 #include <spdlog/spdlog.h>
@@ -24,6 +25,7 @@ void session<Stream>::on_handshake(handshake_result result, const boost::system:
                 tls_site_ = chosen->site_id;
                 site_ = chosen->site_id;
             }
+            metrics::count_handshake(server_.site(site_).metrics_site, false);
             phase_ = phase::idle;
             deadline_ = clock::now() + server_.limits().header_timeout;
             do_read();
@@ -52,6 +54,7 @@ void session<Stream>::on_handshake(handshake_result result, const boost::system:
             const auto* chosen = tls::selected_site(stream_.native());
             const std::size_t site = chosen ? chosen->site_id : site_;
             ++server_.site(site).tls_handshake_failures;
+            metrics::count_handshake(server_.site(site).metrics_site, true);
             server_.failures().report(failure_kind::tls_handshake, ec,
                                       server_.site(site).config->name, client_address_,
                                       stream_.failure_reason());

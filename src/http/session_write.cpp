@@ -8,6 +8,7 @@
 #include "http/request_log.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
+#include "metrics/shared_metrics.hpp"
 
 #include <boost/asio/error.hpp>
 
@@ -219,7 +220,13 @@ void session<Stream>::log_request() {
         request.upstream_status = call_->status;
         request.upstream_time =
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - call_->started);
+        metrics::count_upstream(server_.site(site_).metrics_site, call_->status == 0,
+                                static_cast<std::uint64_t>(request.upstream_time.count()));
     }
+    // Relaxed adds on this worker's own slot: no lock, nothing shared with other workers.
+    metrics::count_request(server_.site(site_).metrics_site, parser_->head().method_string, status_,
+                           std::exchange(bytes_read_, 0), body_bytes_,
+                           static_cast<std::uint64_t>(request.duration.count()));
     log_finished_request(server_, server_.site(site_), parser_->head(), request);
 }
 

@@ -3,6 +3,7 @@
 #include "log/failure_report.hpp"
 
 #include "log/context.hpp"
+#include "metrics/shared_metrics.hpp"
 
 #include <atomic>
 #include <cstring>
@@ -22,6 +23,7 @@ void failure_report::set_report_fd(int fd) {
 }
 
 void failure_report::dropped(std::uint64_t lines, int error) {
+    metrics::count_log_lines_dropped(lines);
     {
         std::lock_guard lock(mutex_);
         failing_ = true;
