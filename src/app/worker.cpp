@@ -47,7 +47,7 @@ public:
     explicit worker(const worker_context& context)
         : context_(context), server_(io_, context.config, context.listeners, context.generation),
           signals_(io_, SIGTERM, SIGINT, SIGQUIT), reopen_signal_(io_, SIGUSR1), heartbeat_(io_),
-          deadline_(io_), control_(io_) {}
+          deadline_(io_), tunnel_deadline_(io_), control_(io_) {}
 
     int run() {
         std::signal(SIGPIPE, SIG_IGN);
@@ -114,6 +114,15 @@ private:
                 shutdown_loop();
             },
             close_idle);
+        // Tunnels (WebSocket) never end by themselves: they get their own, shorter deadline.
+        const auto& limits = context_.config->server;
+        if (limits.tunnel_drain_timeout && *limits.tunnel_drain_timeout < limits.shutdown_timeout) {
+            tunnel_deadline_.expires_after(*limits.tunnel_drain_timeout);
+            tunnel_deadline_.async_wait([this](boost::system::error_code ec) {
+                if (!ec)
+                    server_.close_tunnels();
+            });
+        }
         // Whatever is still running at the deadline is cut.
         deadline_.expires_after(context_.config->server.shutdown_timeout);
         deadline_.async_wait([this](boost::system::error_code ec) {
@@ -134,6 +143,7 @@ private:
         reopen_signal_.cancel(ec);
         heartbeat_.cancel();
         deadline_.cancel();
+        tunnel_deadline_.cancel();
         if (control_.is_open())
             control_.cancel(ec);
         io_.stop();
@@ -236,6 +246,7 @@ private:
     asio::signal_set reopen_signal_;
     asio::steady_timer heartbeat_;
     asio::steady_timer deadline_;
+    asio::steady_timer tunnel_deadline_; // [server] tunnel_drain_timeout
     asio::posix::stream_descriptor control_;
     control::decoder decoder_;
     std::vector<char> read_buffer_ = std::vector<char>(control::max_frame_bytes);

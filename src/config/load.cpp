@@ -233,6 +233,13 @@ load_result load_string(std::string_view toml_text, const std::string& source_na
     if (files.read(toml_text, source_name, 0) && !files.have_sites())
         out.error(out.at(), "no site is configured (add a [[sites]] table)");
     check_logging(config.logging, where.logging, out);
+    // A worker is cut at shutdown_timeout whatever it runs: a longer tunnel deadline would
+    // promise what the stop does not keep.
+    if (config.server.tunnel_drain_timeout &&
+        *config.server.tunnel_drain_timeout > config.server.shutdown_timeout)
+        out.error(config.server.tunnel_drain_pos,
+                  "tunnel_drain_timeout must not be longer than shutdown_timeout (" +
+                      std::to_string(config.server.shutdown_timeout.count()) + " ms)");
     if (out.errors.empty() || !config.sites.empty())
         validate_sites(config, where, out);
     check_management(config, where.management, out);

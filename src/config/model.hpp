@@ -64,6 +64,10 @@ struct server_section {
     // Before a graceful stop, /health answers 503 "draining" for this long while everything
     // else is served, so a load balancer takes the instance out first. 0: stop at once.
     milliseconds drain_delay{0};
+    // How long upgraded connections (WebSocket tunnels) keep running once a reload or a
+    // graceful stop drains a worker; unset: shutdown_timeout. Never longer than that.
+    std::optional<milliseconds> tunnel_drain_timeout;
+    source_pos tunnel_drain_pos; // where it was written, for the check against shutdown_timeout
     std::string health_path = "/health";
     bool server_header = true; // send "Server: bws/VERSION"
     int backlog = 4096;

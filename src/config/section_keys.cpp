@@ -69,6 +69,12 @@ const std::vector<key_entry<server_section>>& server_keys() {
         k::custom("workers", read_workers),
         k::duration("shutdown_timeout", &server_section::shutdown_timeout, true),
         k::duration("drain_delay", &server_section::drain_delay, true),
+        k::custom("tunnel_drain_timeout",
+                  [](value_reader& in, const toml::node& v, server_section& s) {
+                      s.tunnel_drain_timeout = in.duration(v, "tunnel_drain_timeout", true);
+                      s.tunnel_drain_pos = value_reader::pos(v);
+                      return s.tunnel_drain_timeout.has_value();
+                  }),
         k::custom("health_path", read_health_path),
         k::flag("server_header", &server_section::server_header),
         k::count("backlog", &server_section::backlog, 1, 65535),

@@ -403,6 +403,18 @@ void server::check_drained() {
     }
 }
 
+void server::close_tunnels() {
+    std::size_t closed = 0;
+    for_each_session([&closed](session_base& s) {
+        if (s.tunneling()) {
+            s.close();
+            ++closed;
+        }
+    });
+    if (closed > 0)
+        spdlog::info("closed {} upgraded connection(s) at tunnel_drain_timeout", closed);
+}
+
 void server::stop() {
     draining_ = true;
     boost::system::error_code ec;

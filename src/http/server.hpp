@@ -93,6 +93,9 @@ public:
     void drain(std::function<void()> on_drained, bool close_idle);
     // Closes every connection now.
     void stop();
+    // Closes the upgraded connections (WebSocket tunnels) of a draining server: their drain
+    // deadline passed. The drain ends once the other sessions are done too.
+    void close_tunnels();
 
     bool draining() const { return draining_; }
     bool closing_idle() const { return close_idle_; }

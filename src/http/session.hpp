@@ -58,6 +58,7 @@ public:
     void close() override { close_now(); }
     void park() override;
     bool idle() const override { return phase_ == phase::idle; }
+    bool tunneling() const override { return phase_ == phase::tunnel; }
 
 private:
     // proxying: waiting for the upstream or for the request body a proxied request sends up.

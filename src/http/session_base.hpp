@@ -35,6 +35,9 @@ public:
     virtual void park() = 0;
     // Waiting for the next request of a keep-alive connection (for the idle gauge).
     virtual bool idle() const = 0;
+    // An upgraded connection relaying bytes (a WebSocket tunnel): a drain cuts it at
+    // [server] tunnel_drain_timeout rather than waiting for it to end.
+    virtual bool tunneling() const = 0;
     // Its count in the per-address limit, given back when the session ends (destruction is
     // the one place every close path passes through).
     void adopt_ticket(net::conn_ticket ticket) { ticket_ = std::move(ticket); }
