@@ -60,8 +60,8 @@ Options:
 Signals to the master: HUP reload, TERM graceful stop (after [server] drain_delay), INT/QUIT
 fast stop, USR1 reopen logs, WINCH drain, USR2 binary upgrade.
 TLS ([sites.ssl]): certificates and keys are read by the master at start and on every reload.
-Reverse proxy ([sites.proxy]): HTTP upstreams and WebSocket tunnels; HTTPS/Unix upstreams and
-active health checks are not supported yet.
+Reverse proxy ([sites.proxy]): http://, https:// (verified TLS) and unix: upstreams, max_conns,
+WebSocket tunnels; active health checks are not supported yet.
 Not supported yet: automatic certificates (ACME) and the other keys the loader names as such;
 a configuration that uses them is rejected.
 

@@ -96,7 +96,7 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         }
         runtime.access_log = log::make_access_log(*config_, site);
         if (site.proxy) {
-            runtime.upstreams = std::make_unique<proxy::site_upstreams>(*site.proxy);
+            runtime.upstreams = std::make_unique<proxy::site_upstreams>(*site.proxy, site.name);
             proxies_[i] = &*site.proxy;
             keep_fields_ = true;
         }

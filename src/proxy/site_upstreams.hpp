@@ -1,11 +1,14 @@
-// One worker's view of a site's upstreams: a balancer per pool and the idle keep-alive
-// connections to each server, reused by later requests. Built per worker generation.
+// One worker's view of a site's upstreams: a balancer per pool, the idle keep-alive
+// connections to each server, reused by later requests, the TLS client context of https://
+// servers and the server-wide max_conns counts. Built per worker generation.
 #pragma once
 
 #include "config/model.hpp"
+#include "net/conn_limit.hpp"
 #include "proxy/balancer.hpp"
+#include "proxy/upstream_stream.hpp"
+#include "proxy/upstream_tls.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
@@ -18,15 +21,23 @@ namespace bws::proxy {
 
 // A connection to one server of one pool.
 struct upstream_connection {
-    explicit upstream_connection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
+    explicit upstream_connection(const boost::asio::any_io_executor& executor) : stream(executor) {}
 
-    boost::asio::ip::tcp::socket socket;
+    upstream_stream stream;
     boost::beast::flat_buffer buffer; // read from the upstream, not parsed yet
     std::size_t pool = 0;
     std::size_t server = 0;
-    bool reused = false; // taken from the idle set: the upstream may have closed it meanwhile
-    std::string peer;    // "127.0.0.1:9000", "[::1]:9000": for the access log
+    bool reused = false;     // taken from the idle set: the upstream may have closed it meanwhile
+    bool handshaken = false; // TLS: the handshake is done (always true without TLS)
+    std::string peer; // "127.0.0.1:9000", "[::1]:9000", "unix:/run/app.sock": for the access log
     std::chrono::steady_clock::time_point idle_since{};
+    net::conn_ticket ticket; // its place in the server's max_conns count, if it has one
+};
+
+// Whether a new connection to a server may be opened (max_conns).
+enum class room {
+    yes,  // counted, or the server has no cap
+    full, // the server has max_conns connections, none of them idle in this worker
 };
 
 class site_upstreams {
@@ -38,7 +49,8 @@ public:
     // the side that closes. How many: [sites.proxy] keepalive per server.
     static constexpr std::chrono::seconds idle_timeout{4};
 
-    explicit site_upstreams(const config::site_proxy& config);
+    // `site`: the site's name, which keys its servers' max_conns counts.
+    explicit site_upstreams(const config::site_proxy& config, std::string_view site = {});
 
     const config::site_proxy& config() const { return config_; }
     balancer& pool(std::size_t i) { return balancers_[i]; }
@@ -57,9 +69,22 @@ public:
         return idle_[pool][server].size();
     }
 
+    // The TLS client of the site's https:// servers; null when it has none.
+    upstream_tls* tls() { return tls_.get(); }
+
+    // max_conns, counted over every worker in the shared table (net::conn_limit_table, keyed
+    // by site, pool and server). `full` mask of the pool's servers that are at their cap and
+    // have no idle connection here that a request could reuse.
+    std::uint64_t full_servers(std::size_t pool) const;
+    // Counts a new connection to the server in `ticket`; when the server is full, closes one
+    // of this worker's idle connections to it to make room and tries once more.
+    room admit(std::size_t pool, std::size_t server, net::conn_ticket& ticket);
+
 private:
     const config::site_proxy& config_;
     std::vector<balancer> balancers_;
+    std::unique_ptr<upstream_tls> tls_;            // before idle_: their SSLs point into its slots
+    std::vector<std::vector<std::uint64_t>> keys_; // [pool][server]: max_conns table keys
     // [pool][server]: a stack, most recently used last (it is the likeliest to be open).
     std::vector<std::vector<std::vector<std::unique_ptr<upstream_connection>>>> idle_;
 };
