@@ -24,6 +24,12 @@ void upstream_stream::connected(bool tcp, tls::ssl_ptr ssl) {
     }
 }
 
+void upstream_stream::close(boost::system::error_code& ec) {
+    if (tls_ && socket_.is_open() && SSL_is_init_finished(tls_->native()) == 1)
+        tls_->shutdown();
+    socket_.close(ec);
+}
+
 bool upstream_stream::still_open() {
     if (tls_) {
         // want_read: the socket said EAGAIN after any tickets were taken in.

@@ -32,6 +32,12 @@ public:
     using endpoint_type = socket_type::endpoint_type;
 
     explicit upstream_stream(const boost::asio::any_io_executor& executor) : socket_(executor) {}
+    ~upstream_stream() {
+        boost::system::error_code ignored;
+        close(ignored);
+    }
+    upstream_stream(const upstream_stream&) = delete;
+    upstream_stream& operator=(const upstream_stream&) = delete;
 
     // Handler: void(error_code). Opens the socket for the endpoint's family.
     template <class Handler>
@@ -93,7 +99,9 @@ public:
     }
 
     int native_handle() { return socket_.native_handle(); }
-    void close(boost::system::error_code& ec) { socket_.close(ec); }
+    // Over TLS, sends close_notify first (best effort, without waiting): OpenSSL drops the
+    // session of a connection freed without it from resumption.
+    void close(boost::system::error_code& ec);
 
 private:
     static boost::system::error_code to_error(const tls::io_result& r);

@@ -19,6 +19,7 @@ request path (anywhere in it):
                    "hello", then every byte it receives echoed back until the close;
                    without Upgrade: the JSON echo
   anything else    200 with a JSON echo: name, connection number, method, path, headers, body
+                   (and with --tls whether the TLS session was resumed)
 Every request line it receives is appended to its log file NAME.requests (for the checks
 that a request never reached the upstream).
 """
@@ -142,7 +143,8 @@ def serve(conn, number):
             if SLOW:
                 time.sleep(SLOW)
             out = json.dumps({"name": NAME, "connection": number, "method": method, "path": path,
-                              "headers": headers, "body": body.decode("latin-1")}).encode()
+                              "headers": headers, "body": body.decode("latin-1"),
+                              "tls_resumed": getattr(conn, "session_reused", None)}).encode()
             send(conn, 200, [("Content-Type", "application/json"), ("Set-Cookie", "a=1"),
                              ("Set-Cookie", "b=2"), ("Content-Length", len(out))],
                  b"" if head_only else out)

@@ -28,7 +28,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection,  # noqa: E402
                          expect, expect_eq, free_ports, http, wait_until)
-from upstream_fixtures import Backend, make_pki, route, site, upstream  # noqa: E402
+from upstream_fixtures import (Backend, make_pki, route, site, upstream,  # noqa: E402
+                               websocket_round_trip, worker_rss_kib)
 
 
 class Setup:
@@ -42,9 +43,10 @@ class Setup:
         os.chmod(self.dir, 0o755)
         make_pki(self.dir)
         self.sock = os.path.join(self.dir, "app.sock")
-        ports = free_ports(14)
+        ports = free_ports(16)
         (self.unix, self.unix_nohost, self.tls, self.tls_ip, self.noverify, self.capped2,
          self.capped1, self.room) = ports[:8]
+        self.unix_failover, self.tls_fresh = ports[14:16]
         b_tls, b_s1, b_s2, b_s3, b_room = ports[8:13]
         cert = [os.path.join(self.dir, "server.pem"), os.path.join(self.dir, "server.key")]
         self.backends = [
@@ -75,6 +77,12 @@ class Setup:
             site("noverify", self.noverify, self.www,
                  "tls_verify = false\n"
                  + upstream("t", f"https://127.0.0.1:{b_tls}") + route("/", "t")),
+            site("unixfailover", self.unix_failover, self.www,
+                 upstream("u", f"unix:{self.dir}/nobody-listens.sock")
+                 + upstream("u", f"unix:{self.sock}") + route("/", "u")),
+            site("tlsfresh", self.tls_fresh, self.www,
+                 f'keepalive = 0\nca_file = "{ca}"\n'
+                 + '[[sites.proxy.upstreams]]\nname = "t"\n' + tls_named + route("/", "t")),
             site("capped2", self.capped2, self.www,
                  "keepalive = 0\n"
                  + upstream("c", f"http://127.0.0.1:{b_s1}", "max_conns = 1\n")
@@ -146,33 +154,6 @@ def access_record(s, target):
                 return json.loads(line)
         return None
     return wait_until(find, 3)
-
-
-def websocket_round_trip(port):
-    s = socket.create_connection((LOOPBACK, port), timeout=TIMEOUT)
-    try:
-        s.sendall(b"GET /ws/chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  b"Sec-WebSocket-Version: 13\r\n\r\n")
-        got = b""
-        for needle in (b"\r\n\r\n", b"hello"):
-            while needle not in got:
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise CheckFailed(f"closed before {needle!r}: {got!r}")
-                got += chunk
-        expect(got.startswith(b"HTTP/1.1 101"), f"status line {got[:40]!r}")
-        for message in (b"ping", os.urandom(150000)):
-            s.sendall(message)
-            echoed = got.partition(b"hello")[2]
-            while message not in echoed:
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise CheckFailed("the tunnel closed before the echo")
-                echoed += chunk
-            got = b"hello"
-    finally:
-        s.close()
 
 
 CHECKS = []
@@ -248,14 +229,6 @@ def https_connections_are_reused(s):
     expect(len(seen) <= 2, f"30 requests used {len(seen)} upstream connections")
 
 
-def worker_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 @check
 def a_large_body_streams_over_https_with_flat_memory(s):
     # One client connection, so one worker serves it; its memory is sampled during the
@@ -297,6 +270,19 @@ def a_large_body_streams_over_https_with_flat_memory(s):
           f"({(size >> 20) / max(took, 1e-6):.0f} MiB/s), worker RSS growth {growth} KiB")
     if "ASAN_OPTIONS" not in os.environ:
         expect(growth < 16 * 1024, f"worker RSS grew by {growth} KiB")
+
+
+@check
+def a_new_tls_connection_resumes_the_session(s):
+    # keepalive = 0: a new upstream connection (and handshake) per request, in one worker.
+    conn = Connection(socket.create_connection((LOOPBACK, s.tls_fresh), timeout=TIMEOUT))
+    try:
+        seen = [echo(conn.request("GET", f"/r{i}", "localhost")) for i in range(3)]
+    finally:
+        conn.close()
+    expect_eq(len({e["connection"] for e in seen}), 3, "upstream connections")
+    expect_eq(seen[0]["tls_resumed"], False, "the first handshake")
+    expect_eq([e["tls_resumed"] for e in seen[1:]], [True, True], "later handshakes resumed")
 
 
 @check
@@ -434,6 +420,15 @@ def config_errors_point_at_the_key(s):
     code, out, _ = config_check(s, text)
     expect_eq(code, 0, f"a socket that is not there yet: {out}")
     expect("does not exist yet" in out, f"no warning for the missing socket: {out}")
+
+
+# Last: its failure log line would hide (rate limit) the one every_server_full_gets_503 reads.
+@check
+def a_unix_socket_nobody_listens_on_fails_over(s):
+    for i in range(6):
+        expect_eq(echo(http(s.unix_failover, f"/f{i}"))["name"], "unix", f"request {i}")
+    expect(re.search(r"upstream: [^\n]*connecting to unix:[^\n]*nobody-listens", s.bws.log()),
+           "no log line for the socket nobody listens on")
 
 
 def main():

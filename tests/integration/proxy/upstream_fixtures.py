@@ -1,12 +1,14 @@
-"""What transport_test.py starts and writes: backend.py upstreams (TCP, Unix socket, TLS), a test
-PKI made with the openssl CLI, and the TOML of sites, upstreams and routes."""
+"""What transport_test.py starts, writes and measures: backend.py upstreams (TCP, Unix socket,
+TLS), a test PKI made with the openssl CLI, the TOML of sites, upstreams and routes, a
+WebSocket round trip and a worker's resident memory."""
 
 import os
+import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bws_harness import CheckFailed, die_with_parent  # noqa: E402
+from bws_harness import LOOPBACK, TIMEOUT, CheckFailed, die_with_parent, expect  # noqa: E402
 
 BACKEND = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backend.py")
 
@@ -63,3 +65,38 @@ def upstream(pool, url, extra=""):
 
 def route(path, pool, extra=""):
     return f'[[sites.proxy.routes]]\npath = "{path}"\nupstream = "{pool}"\n{extra}'
+
+
+def websocket_round_trip(port):
+    s = socket.create_connection((LOOPBACK, port), timeout=TIMEOUT)
+    try:
+        s.sendall(b"GET /ws/chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Version: 13\r\n\r\n")
+        got = b""
+        for needle in (b"\r\n\r\n", b"hello"):
+            while needle not in got:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise CheckFailed(f"closed before {needle!r}: {got!r}")
+                got += chunk
+        expect(got.startswith(b"HTTP/1.1 101"), f"status line {got[:40]!r}")
+        for message in (b"ping", os.urandom(150000)):
+            s.sendall(message)
+            echoed = got.partition(b"hello")[2]
+            while message not in echoed:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise CheckFailed("the tunnel closed before the echo")
+                echoed += chunk
+            got = b"hello"
+    finally:
+        s.close()
+
+
+def worker_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
