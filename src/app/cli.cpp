@@ -60,9 +60,9 @@ Options:
 Signals to the master: HUP reload, TERM graceful stop (after [server] drain_delay), INT/QUIT
 fast stop, USR1 reopen logs, WINCH drain, USR2 binary upgrade.
 TLS ([sites.ssl]): certificates and keys are read by the master at start and on every reload.
-Reverse proxy ([sites.proxy]): HTTP upstreams, WebSocket tunnels, active health checks
-([sites.proxy.health_check], run by the master) and periodic host lookups (resolve_interval);
-HTTPS/Unix upstreams are not supported yet.
+Reverse proxy ([sites.proxy]): http://, https:// (verified TLS) and unix: upstreams, max_conns,
+WebSocket tunnels, active health checks ([sites.proxy.health_check], run by the master) and
+periodic host lookups (resolve_interval).
 Management ([management] enabled = true): the master answers on a loopback address (default
 127.0.0.1:7654, optional api_key) GET /metrics (Prometheus/OpenMetrics, summed over all
 workers), GET /api/status, POST /api/config/reload (like --reload), GET /api/config/check.

@@ -246,6 +246,7 @@ load_result load_string(std::string_view toml_text, const std::string& source_na
     if (options.check_filesystem) {
         check_filesystem(config, where, out);
         detail::resolve_upstreams(config, out);
+        detail::check_upstream_files(config, out);
     }
     sort_diagnostics(out.errors, files.names());
     sort_diagnostics(out.warnings, files.names());

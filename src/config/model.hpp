@@ -129,12 +129,28 @@ struct site_tls {
 enum class balance_method { round_robin, weighted, least_connections, consistent_hash };
 
 // One [[sites.proxy.upstreams]] entry: a server of the pool its name forms.
+// How bws reaches an upstream server: its URL's scheme.
+enum class upstream_transport {
+    tcp,         // http://host:port
+    unix_socket, // unix:/path/to.sock (a Unix stream socket)
+    tls,         // https://host:port (TLS over TCP)
+};
+
 struct upstream_server {
-    std::string url;  // as written, for messages and the access log
-    std::string host; // the URL's host: a name or an IP literal (no brackets)
+    std::string url; // as written, for messages and the access log
+    upstream_transport transport = upstream_transport::tcp;
+    std::string host; // the URL's host: a name or an IP literal (no brackets); unix: empty
     std::uint16_t port = 80;
-    std::string authority; // "host[:port]" as a Host header names it (no port when 80)
+    // "host[:port]" as a Host header names it (no port when it is the scheme's default);
+    // "localhost" for a Unix socket.
+    std::string authority;
+    std::filesystem::path unix_path; // unix: absolute
+    // https: the name sent as SNI and checked against the certificate; empty: `host` (an IP
+    // literal host is checked as an address and gets no SNI).
+    std::string tls_server_name;
     unsigned weight = 1;
+    // Connections (busy and idle) to this server at once, over all workers; 0: no cap.
+    unsigned max_conns = 0;
     // The host's addresses, resolved when the loader checks the environment (startup, reload,
     // --config-check); an IP literal is its own address. Empty without that check.
     std::vector<net::ip_address> addresses;
@@ -184,6 +200,17 @@ struct active_health_check {
     source_pos timeout_pos; // for the timeout < interval check
 };
 
+// How https:// upstreams are verified (one setting per site).
+struct upstream_tls {
+    bool verify = true;            // the certificate chain and name; false: anything is accepted
+    std::filesystem::path ca_file; // PEM CA certificates; empty: the system store
+    // The PEM text of ca_file, read by the loader's environment check, so a worker never
+    // opens the file (nor fails to) while serving.
+    std::string ca_pem;
+    source_pos ca_pos;
+    source_pos verify_pos;
+};
+
 struct site_proxy {
     std::vector<upstream_pool> pools;
     std::vector<proxy_route> routes; // longest path first
@@ -206,6 +233,7 @@ struct site_proxy {
     active_health_check health_check;
     // How often the master looks the servers' host names up again (0: only at load).
     milliseconds resolve_interval{30'000};
+    upstream_tls tls;
 };
 
 // [sites.compression]: compression of static responses (see docs/configuration.md).

@@ -2,6 +2,7 @@
 // between them once the table is read.
 #include "config/proxy_keys.hpp"
 
+#include "config/hostname.hpp"
 #include "config/upstream_url.hpp"
 
 #include <algorithm>
@@ -50,7 +51,24 @@ const std::vector<key_entry<upstream_draft>>& upstream_keys() {
             .mandatory(),
         k::count(
             "weight", [](upstream_draft & d) -> auto& { return d.server.weight; }, 1, 1000),
-        k::not_yet("max_conns", "'max_conns'", "a per-server connection cap"),
+        k::count(
+            "max_conns", [](upstream_draft & d) -> auto& { return d.server.max_conns; }, 0, 65535),
+        k::custom("tls_server_name",
+                  [](value_reader& in, const toml::node& v, upstream_draft& d) {
+                      auto text = in.nonempty_string(v, "tls_server_name");
+                      if (!text)
+                          return false;
+                      std::string why;
+                      auto name = normalise_hostname(*text, why);
+                      if (!name || name->front() == '[' || name->rfind("*.", 0) == 0) {
+                          in.error(v, "tls_server_name",
+                                   "'" + *text + "' is not a host name" +
+                                       (name ? std::string() : " (" + why + ")"));
+                          return false;
+                      }
+                      d.server.tls_server_name = *name;
+                      return true;
+                  }),
     };
     return table;
 }
@@ -77,6 +95,11 @@ bool read_upstreams(value_reader& in, const toml::node& v, proxy_draft& d) {
                                std::string(key) + "'");
         if (u.name.empty() || !u.url_ok)
             continue; // reported
+        if (!u.server.tls_server_name.empty() && u.server.transport != upstream_transport::tls) {
+            in.out().error(position(u.where, "tls_server_name", u.server.pos),
+                           "tls_server_name: only an https:// upstream has a TLS server name");
+            continue;
+        }
         auto& pools = d.proxy.pools;
         auto pool = std::find_if(pools.begin(), pools.end(),
                                  [&](const upstream_pool& p) { return p.name == u.name; });
@@ -407,6 +430,24 @@ const std::vector<key_entry<proxy_draft>>& proxy_keys() {
             "resolve_interval", [](proxy_draft & d) -> auto& { return d.proxy.resolve_interval; },
             true),
         k::custom("trusted_proxies", read_trusted_proxies),
+        k::custom("tls_verify",
+                  [](value_reader& in, const toml::node& v, proxy_draft& d) {
+                      auto on = in.boolean(v, "tls_verify");
+                      if (!on)
+                          return false;
+                      d.proxy.tls.verify = *on;
+                      d.proxy.tls.verify_pos = value_reader::pos(v);
+                      return true;
+                  }),
+        k::custom("ca_file",
+                  [](value_reader& in, const toml::node& v, proxy_draft& d) {
+                      auto path = in.path(v, "ca_file");
+                      if (!path)
+                          return false;
+                      d.proxy.tls.ca_file = *path;
+                      d.proxy.tls.ca_pos = value_reader::pos(v);
+                      return true;
+                  }),
     };
     return table;
 }
@@ -459,6 +500,15 @@ std::optional<site_proxy> finish_proxy(proxy_draft& d, const std::string& what, 
                                          std::to_string(check.timeout.count()) +
                                          " ms) must be shorter than its interval (" +
                                          std::to_string(check.interval.count()) + " ms)");
+    const bool any_tls = std::any_of(d.proxy.pools.begin(), d.proxy.pools.end(), [](const auto& p) {
+        return std::any_of(p.servers.begin(), p.servers.end(), [](const upstream_server& s) {
+            return s.transport == upstream_transport::tls;
+        });
+    });
+    if (any_tls && !d.proxy.tls.verify)
+        out.warning(d.proxy.tls.verify_pos,
+                    what + ": tls_verify = false: the certificates of https:// upstreams are not "
+                           "checked, so anyone on the path can impersonate them");
     if (d.routes.empty())
         out.warning(d.pos, what + ": [sites.proxy] has no [[sites.proxy.routes]], so nothing is "
                                   "proxied");

@@ -12,6 +12,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
 
 namespace bws::http {
 
@@ -30,16 +33,21 @@ struct proxy_call {
     bool all_down = false;      // every server was marked down when the first was picked
     bool counted = false;       // balancer::started was called for `server`
     bool retried_fresh = false; // a reused connection failed and a fresh one was taken
+    std::uint64_t full = 0;     // servers at their max_conns (bit per index)
+    // What failed while connecting beyond the error code (a TLS verification error), for
+    // the log line.
+    std::string connect_failure;
     std::unique_ptr<proxy::upstream_connection> conn;
 
     std::string target;           // the upstream's request target
     std::string head;             // the request head for the upstream
     bool request_body = false;    // the request has a body (never replayed, never reused)
     bool request_chunked = false; // it goes up chunked (length unknown)
-    std::optional<std::uint64_t> request_length; // its Content-Length
-    std::string body;                            // request body bytes read, not yet sent up
-    std::string frame;                           // chunk-size line of the piece being sent
-    bool body_sent = false;                      // the whole request is upstream
+    std::optional<std::uint64_t> request_length;   // its Content-Length
+    std::string body;                              // request body bytes read, not yet sent up
+    std::string frame;                             // chunk-size line of the piece being sent
+    std::vector<boost::asio::const_buffer> pieces; // the body write in progress
+    bool body_sent = false;                        // the whole request is upstream
 
     std::optional<proxy::response_parser> parser;
     bool got_response_bytes = false;

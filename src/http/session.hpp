@@ -110,6 +110,7 @@ private:
     void start_proxy(route_decision& decision);
     void proxy_connect();
     void proxy_connect_address();
+    void proxy_handshake();
     void on_proxy_connected(const boost::system::error_code& ec);
     void proxy_send_head();
     void proxy_pump_body();

@@ -1,5 +1,6 @@
 // The session's reverse-proxy path, request side (see session.cpp for the state machine):
-// pick a server (balancer), connect or reuse an idle connection, send the re-serialised
+// pick a server (balancer, max_conns), reuse an idle connection or have
+// session_proxy_connect.cpp open one, send the re-serialised
 // request head and stream the body up; and the failure, release and deadline handling of the
 // whole exchange. The response side is session_proxy_response.cpp, upgraded connections
 // session_tunnel.cpp. One buffer of at most proxy_chunk bytes is in flight in each direction,
@@ -97,7 +98,17 @@ void session<Stream>::proxy_connect() {
                 if (iequals(field.first, config.hash_header))
                     key = field.second;
         }
-        pick = balancer.pick(call.tried, now, key);
+        // A server at its max_conns is skipped like one that was tried.
+        call.full |= call.upstreams->full_servers(call.route->pool);
+        pick = balancer.pick(call.tried | call.full, now, key);
+    }
+    if (!pick && (call.full & ~call.tried) != 0 && !call.timed_out) {
+        // The servers not tried are all at their max_conns: the pool is busy, not broken.
+        call.waiting = proxy_call::wait::none;
+        proxy_fail(503, asio::error::try_again,
+                   "every server of pool '" + config.pools[call.route->pool].name +
+                       "' is at its max_conns");
+        return;
     }
     if (!pick) {
         // Every server (within the retries) was tried and none took the connection.
@@ -148,109 +159,25 @@ void session<Stream>::proxy_connect() {
 }
 
 template <class Stream>
-void session<Stream>::proxy_connect_address() {
-    auto& call = *call_;
-    const auto& config = call.upstreams->config();
-    const auto& server = config.pools[call.route->pool].servers[call.server];
-    // The master's latest lookup (proxy::health_table), which may change between attempts.
-    const auto& addresses = call.upstreams->addresses(call.route->pool, call.server);
-    if (call.address >= addresses.size()) {
-        on_proxy_connected(asio::error::host_not_found);
-        return;
-    }
-    const auto address = addresses[call.address];
-    boost::system::error_code ec;
-    const auto ip = asio::ip::make_address(address.to_string(), ec);
-    asio::ip::tcp::socket socket(stream_.get_executor());
-    call.conn = std::make_unique<proxy::upstream_connection>(std::move(socket));
-    call.conn->pool = call.route->pool;
-    call.conn->server = call.server;
-    call.waiting = proxy_call::wait::connect;
-    deadline_ = clock::now() + config.connect_timeout;
-    call.conn->socket.async_connect(
-        asio::ip::tcp::endpoint(ip, server.port),
-        [self = self()](const boost::system::error_code& e) { self->on_proxy_connected(e); });
-}
-
-template <class Stream>
-void session<Stream>::on_proxy_connected(const boost::system::error_code& ec) {
-    if (phase_ == phase::closed || !call_)
-        return;
-    auto& call = *call_;
-    call.waiting = proxy_call::wait::none;
-    const auto& config = call.upstreams->config();
-    const auto& server = config.pools[call.route->pool].servers[call.server];
-    if (ec) {
-        const bool timed_out = call.timed_out || ec == asio::error::timed_out;
-        server_.failures().report(failure_kind::upstream, timed_out ? asio::error::timed_out : ec,
-                                  server_.site(site_).config->name, client_address_,
-                                  "connecting to " + server.url);
-        if (call.conn) { // none when the server had no address to try
-            boost::system::error_code ignored;
-            call.conn->socket.close(ignored);
-            call.conn.reset();
-        }
-        if (call.address + 1 < call.upstreams->addresses(call.route->pool, call.server).size()) {
-            ++call.address; // the next address of the same server
-            call.timed_out = false;
-            proxy_connect_address();
-            return;
-        }
-        call.upstreams->pool(call.route->pool).failed(call.server, clock::now());
-        // Nothing was sent: any request can go to the next server.
-        call.timed_out = timed_out;
-        proxy_connect();
-        return;
-    }
-    if (!call.conn->reused) {
-        boost::system::error_code ignored;
-        call.conn->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        // Where the socket went: the address list may have changed since the connect began.
-        const auto remote = call.conn->socket.remote_endpoint(ignored);
-        const auto ip = remote.address().to_string();
-        call.conn->peer = remote.address().is_v6() ? "[" + ip + "]" : ip;
-        call.conn->peer += ":" + std::to_string(server.port);
-    }
-    call.peer = call.conn->peer;
-    call.upstreams->pool(call.route->pool).started(call.server);
-    call.counted = true;
-    if (call.request_body && parser_->head().expect_continue) {
-        // The client waits for this before it sends the body (RFC 9110 §10.1.1); bws reads the
-        // body itself, so the upstream never sees the Expect.
-        out_head_ = "HTTP/1.1 100 Continue\r\n\r\n";
-        out_head_sent_ = 0;
-        out_body_.clear();
-        piece_ = 0;
-        piece_sent_ = 0;
-        call.client_write = true;
-        phase_ = phase::writing;
-        do_write();
-        return;
-    }
-    proxy_send_head();
-}
-
-template <class Stream>
 void session<Stream>::proxy_send_head() {
     auto& call = *call_;
     phase_ = phase::proxying;
     call.waiting = proxy_call::wait::upstream_write;
     deadline_ = clock::now() + call.upstreams->config().write_timeout;
-    asio::async_write(call.conn->socket, asio::buffer(call.head),
-                      [self = self()](const boost::system::error_code& ec, std::size_t) {
-                          if (self->phase_ == phase::closed || !self->call_)
-                              return;
-                          self->call_->waiting = proxy_call::wait::none;
-                          if (ec) {
-                              self->proxy_fail(self->call_->timed_out ? 504 : 502, ec,
-                                               "sending the request");
-                              return;
-                          }
-                          if (self->call_->request_body)
-                              self->proxy_pump_body();
-                          else
-                              self->proxy_read_head();
-                      });
+    call.conn->stream.async_write(
+        asio::buffer(call.head), [self = self()](const boost::system::error_code& ec, std::size_t) {
+            if (self->phase_ == phase::closed || !self->call_)
+                return;
+            self->call_->waiting = proxy_call::wait::none;
+            if (ec) {
+                self->proxy_fail(self->call_->timed_out ? 504 : 502, ec, "sending the request");
+                return;
+            }
+            if (self->call_->request_body)
+                self->proxy_pump_body();
+            else
+                self->proxy_read_head();
+        });
 }
 
 template <class Stream>
@@ -356,24 +283,25 @@ void session<Stream>::proxy_send_body() {
     call.waiting = proxy_call::wait::upstream_write;
     deadline_ = clock::now() + call.upstreams->config().write_timeout;
     pieces.resize(count);
-    asio::async_write(call.conn->socket, std::move(pieces),
-                      [self = self()](const boost::system::error_code& ec, std::size_t) {
-                          if (self->phase_ == phase::closed || !self->call_)
-                              return;
-                          auto& c = *self->call_;
-                          c.waiting = proxy_call::wait::none;
-                          if (ec) {
-                              self->proxy_fail(c.timed_out ? 504 : 502, ec,
-                                               "sending the request body");
-                              return;
-                          }
-                          c.body.clear();
-                          c.frame.clear();
-                          if (c.body_sent)
-                              self->proxy_read_head();
-                          else
-                              self->proxy_pump_body();
-                      });
+    // `pieces` is kept in the call: the TLS path reads the sequence after this returns.
+    call.pieces = std::move(pieces);
+    call.conn->stream.async_write(
+        call.pieces, [self = self()](const boost::system::error_code& ec, std::size_t) {
+            if (self->phase_ == phase::closed || !self->call_)
+                return;
+            auto& c = *self->call_;
+            c.waiting = proxy_call::wait::none;
+            if (ec) {
+                self->proxy_fail(c.timed_out ? 504 : 502, ec, "sending the request body");
+                return;
+            }
+            c.body.clear();
+            c.frame.clear();
+            if (c.body_sent)
+                self->proxy_read_head();
+            else
+                self->proxy_pump_body();
+        });
 }
 
 template <class Stream>
@@ -390,7 +318,7 @@ void session<Stream>::proxy_release(bool reusable) {
         return;
     }
     boost::system::error_code ec;
-    call.conn->socket.close(ec);
+    call.conn->stream.close(ec);
     call.conn.reset();
 }
 
@@ -414,7 +342,10 @@ void session<Stream>::proxy_fail(unsigned status, const boost::system::error_cod
         proxy_connect_address(); // the same head goes out again
         return;
     }
-    if (ec)
+    if (ec == asio::error::try_again) // max_conns: no server to name
+        server_.failures().report(failure_kind::upstream, ec, server_.site(site_).config->name,
+                                  client_address_, what);
+    else if (ec)
         server_.failures().report(failure_kind::upstream, ec, server_.site(site_).config->name,
                                   client_address_, std::string(what) + " from " + server.url);
     else
@@ -450,7 +381,7 @@ void session<Stream>::on_proxy_deadline() {
         // Cancelling completes the pending operation with an error; its handler goes on.
         call.timed_out = true;
         boost::system::error_code ec;
-        call.conn->socket.close(ec);
+        call.conn->stream.close(ec);
         deadline_ = clock::time_point::max();
         break;
     }
@@ -474,8 +405,6 @@ void session<Stream>::on_proxy_deadline() {
 #define BWS_SESSION_PROXY_REQUEST(Stream)                                                          \
     template void session<Stream>::start_proxy(route_decision&);                                   \
     template void session<Stream>::proxy_connect();                                                \
-    template void session<Stream>::proxy_connect_address();                                        \
-    template void session<Stream>::on_proxy_connected(const boost::system::error_code&);           \
     template void session<Stream>::proxy_send_head();                                              \
     template void session<Stream>::proxy_pump_body();                                              \
     template void session<Stream>::proxy_read_client();                                            \

@@ -101,7 +101,7 @@ void session<Stream>::proxy_read_upstream(void (session::*next)()) {
     phase_ = phase::proxying;
     call.waiting = proxy_call::wait::upstream_read;
     deadline_ = clock::now() + call.upstreams->config().read_timeout;
-    call.conn->socket.async_read_some(
+    call.conn->stream.async_read_some(
         call.conn->buffer.prepare(upstream_read),
         [self = self(), next](const boost::system::error_code& ec, std::size_t n) {
             self->on_upstream_read(ec, n, next);

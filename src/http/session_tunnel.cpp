@@ -28,18 +28,17 @@ void session<Stream>::tunnel_up() {
     if (phase_ != phase::tunnel)
         return;
     if (buffer_.size() > 0) {
-        asio::async_write(call_->conn->socket, buffer_.data(),
-                          [self = self()](const boost::system::error_code& ec, std::size_t n) {
-                              if (self->phase_ != phase::tunnel)
-                                  return;
-                              if (ec)
-                                  return self->tunnel_end();
-                              self->buffer_.consume(n);
-                              self->deadline_ =
-                                  clock::now() +
-                                  self->call_->upstreams->config().tunnel_idle_timeout;
-                              self->tunnel_up();
-                          });
+        call_->conn->stream.async_write(
+            buffer_.data(), [self = self()](const boost::system::error_code& ec, std::size_t n) {
+                if (self->phase_ != phase::tunnel)
+                    return;
+                if (ec)
+                    return self->tunnel_end();
+                self->buffer_.consume(n);
+                self->deadline_ =
+                    clock::now() + self->call_->upstreams->config().tunnel_idle_timeout;
+                self->tunnel_up();
+            });
         return;
     }
     read_pending_ = true;
@@ -78,7 +77,7 @@ void session<Stream>::tunnel_down() {
         do_write();
         return;
     }
-    call.conn->socket.async_read_some(
+    call.conn->stream.async_read_some(
         in.prepare(upstream_read),
         [self = self()](const boost::system::error_code& ec, std::size_t n) {
             if (self->phase_ != phase::tunnel)

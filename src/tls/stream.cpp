@@ -28,9 +28,12 @@ void reset_errors() {
 
 } // namespace
 
-stream::stream(ssl_ptr ssl, int fd) : ssl_(std::move(ssl)) {
+stream::stream(ssl_ptr ssl, int fd, role side) : ssl_(std::move(ssl)) {
     SSL_set_fd(ssl_.get(), fd);
-    SSL_set_accept_state(ssl_.get());
+    if (side == role::client)
+        SSL_set_connect_state(ssl_.get());
+    else
+        SSL_set_accept_state(ssl_.get());
     SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }

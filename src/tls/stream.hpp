@@ -1,6 +1,7 @@
-// A server-side TLS connection driven directly over a non-blocking socket fd (no memory BIO
-// pair, no Asio ssl::stream): each step returns what it needs next, so an async session waits
-// with socket.async_wait(wait_read / wait_write) and calls the step again.
+// A TLS connection (server side, or client side for https:// upstreams) driven directly over a
+// non-blocking socket fd (no memory BIO pair, no Asio ssl::stream): each step returns what it needs
+// next, so an async session waits with socket.async_wait(wait_read / wait_write) and calls the step
+// again.
 #pragma once
 
 #include "tls/openssl_ptr.hpp"
@@ -46,10 +47,13 @@ public:
     // Plaintext bytes per TLS record; small pieces are gathered into records this large.
     static constexpr std::size_t record_size = 16384;
 
-    // Takes a non-null SSL from context_table::new_ssl(); `fd` stays owned by the caller and must
-    // be non-blocking. The process must ignore SIGPIPE (bws workers do): OpenSSL writes with
-    // write(2), and a peer that went away then gives EPIPE.
-    stream(ssl_ptr ssl, int fd);
+    enum class role { server, client };
+
+    // Takes a non-null SSL from context_table::new_ssl() (server) or upstream_tls (client);
+    // `fd` stays owned by the caller and must be non-blocking. The process must ignore SIGPIPE
+    // (bws workers do): OpenSSL writes with write(2), and a peer that went away then gives
+    // EPIPE.
+    stream(ssl_ptr ssl, int fd, role side = role::server);
 
     io_result handshake();
     // Reads decrypted bytes into `buffer`; done with bytes > 0, or want_read/closed/error.

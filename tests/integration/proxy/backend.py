@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """A test upstream for the proxy tests: HTTP/1.1 with keep-alive, one thread per connection.
 
-Usage: backend.py PORT NAME. It prints "ready" once it listens. What it answers depends on the
+Usage: backend.py PORT NAME [--unix PATH] [--tls CERT KEY] [--slow SECONDS]. It prints
+"ready" once it listens: on 127.0.0.1:PORT, or on the Unix stream socket PATH with --unix (PORT
+is then ignored); with --tls it speaks HTTPS with that certificate chain and key (PEM). With
+--slow every JSON echo waits that long first (for the max_conns checks). What it answers depends on the
 request path (anywhere in it):
   .../big/N        N bytes ('x'), Content-Length, written 64 KiB at a time
   .../chunked      a chunked body in three chunks
@@ -18,6 +21,7 @@ request path (anywhere in it):
                    "hello", then every byte it receives echoed back until the close;
                    without Upgrade: the JSON echo
   anything else    200 with a JSON echo: name, connection number, method, path, headers, body
+                   (and with --tls whether the TLS session was resumed)
 Every request line it receives is appended to its log file NAME.requests (for the checks
 that a request never reached the upstream).
 """
@@ -25,13 +29,19 @@ that a request never reached the upstream).
 import base64
 import hashlib
 import json
+import os
 import socket
+import ssl
 import sys
 import threading
 import time
 
 PORT = int(sys.argv[1])
 NAME = sys.argv[2]
+OPTIONS = sys.argv[3:]
+UNIX = OPTIONS[OPTIONS.index("--unix") + 1] if "--unix" in OPTIONS else None
+TLS = OPTIONS[OPTIONS.index("--tls") + 1:OPTIONS.index("--tls") + 3] if "--tls" in OPTIONS else None
+SLOW = float(OPTIONS[OPTIONS.index("--slow") + 1]) if "--slow" in OPTIONS else 0.0
 LOG = open(f"{NAME}.requests", "a", buffering=1)
 connections = 0
 lock = threading.Lock()
@@ -139,8 +149,11 @@ def serve(conn, number):
             send(conn, 200, [("Connection", "X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "timeout=5"),
                              ("X-Kept", "1"), ("Content-Length", 2)], b"ok")
         else:
+            if SLOW:
+                time.sleep(SLOW)
             out = json.dumps({"name": NAME, "connection": number, "method": method, "path": path,
-                              "headers": headers, "body": body.decode("latin-1")}).encode()
+                              "headers": headers, "body": body.decode("latin-1"),
+                              "tls_resumed": getattr(conn, "session_reused", None)}).encode()
             send(conn, 200, [("Content-Type", "application/json"), ("Set-Cookie", "a=1"),
                              ("Set-Cookie", "b=2"), ("Content-Length", len(out))],
                  b"" if head_only else out)
@@ -148,13 +161,33 @@ def serve(conn, number):
 
 def main():
     global connections
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", PORT))
+    if UNIX:
+        if os.path.exists(UNIX):
+            os.unlink(UNIX)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(UNIX)
+        os.chmod(UNIX, 0o666)  # bws's workers run as another user when started as root
+    else:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", PORT))
     listener.listen(512)
+    context = None
+    if TLS:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(TLS[0], TLS[1])
+        context.set_alpn_protocols(["http/1.1"])
     print("ready", flush=True)
     while True:
         conn, _ = listener.accept()
+        if context is not None:
+            try:
+                conn.settimeout(10)
+                conn = context.wrap_socket(conn, server_side=True)
+                conn.settimeout(None)
+            except (OSError, ssl.SSLError):
+                conn.close()
+                continue
         with lock:
             connections += 1
             number = connections
@@ -162,7 +195,7 @@ def main():
         def run(c=conn, n=number):
             try:
                 serve(c, n)
-            except (OSError, ValueError):
+            except (OSError, ValueError, ssl.SSLError):
                 pass
             finally:
                 c.close()

@@ -722,8 +722,8 @@ def site_with_proxy(m, proxy):
 def config_errors_point_at_the_key(m):
     cases = [
         (upstreams("a", [1]) + route("/x", "nope"), 'upstream = "nope"', "no [[sites.proxy"),
-        ('[[sites.proxy.upstreams]]\nname = "a"\nurl = "https://127.0.0.1:1"\n'
-         + route("/x", "a"), 'url = "https', "not supported yet"),
+        ('[[sites.proxy.upstreams]]\nname = "a"\nurl = "unix:app.sock"\n'
+         + route("/x", "a"), 'url = "unix:', "absolute path"),
         (upstreams("a", [1]) + route("/x", "a") + "[sites.proxy.health_check]\nenabled = true\n"
          'interval = "1s"\ntimeout = "1s"\n', 'timeout = "1s"', "shorter than its interval"),
         (upstreams("a", [1]) + route("/x", "a") + '[sites.proxy.health_check]\npath = "x"\n',

@@ -181,12 +181,16 @@ TEST(ConfigProxy, BadValuesAreErrorsAtTheValue) {
         std::string message;
     };
     const std::vector<bad> cases{
-        {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"https://b:1\"\n", 10, 7,
-         "HTTPS upstreams are not supported yet"},
-        {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"unix:/run/app.sock\"\n", 10, 7,
-         "Unix-socket upstreams are not supported yet"},
+        {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"unix:run/app.sock\"\n", 10, 7,
+         "a Unix socket is an absolute path"},
         {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"ftp://b\"\n", 10, 7,
-         "is not an http:// URL"},
+         "is not an http://, https:// or unix: URL"},
+        {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"http://b\"\n"
+         "tls_server_name = \"b.test\"\n",
+         11, 19, "only an https:// upstream"},
+        {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"https://b\"\n"
+         "tls_server_name = \"1 2\"\n",
+         11, 19, "is not a host name"},
         {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"http://b:1/base\"\n", 10, 7,
          "no path or query"},
         {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"http://b:99999\"\n", 10, 7,
@@ -199,8 +203,8 @@ TEST(ConfigProxy, BadValuesAreErrorsAtTheValue) {
          "a wildcard is not a host"},
         {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"http://b\"\nweight = 0\n", 11, 10,
          "weight"},
-        {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"http://b\"\nmax_conns = 4\n", 11, 1,
-         "not supported yet"},
+        {"[[sites.proxy.upstreams]]\nname = \"a\"\nurl = \"http://b\"\nmax_conns = 70000\n", 11, 13,
+         "max_conns"},
         {std::string(app) + "[[sites.proxy.routes]]\npath = \"api\"\nupstream = \"app\"\n", 12, 8,
          "is not a path starting with '/'"},
         {std::string(app) + "[sites.proxy.load_balancing]\nmethod = \"random\"\n", 12, 10,
