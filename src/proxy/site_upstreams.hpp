@@ -108,7 +108,7 @@ private:
     const config::site_proxy& config_;
     const health_table* table_;
     std::vector<balancer> balancers_;
-    std::vector<std::vector<shared_link>> links_; // [pool][server]
+    std::vector<std::vector<shared_link>> links_;  // [pool][server]
     std::unique_ptr<upstream_tls> tls_;            // before idle_: their SSLs point into its slots
     std::vector<std::vector<std::uint64_t>> keys_; // [pool][server]: max_conns table keys
     // [pool][server]: a stack, most recently used last (it is the likeliest to be open).

@@ -97,6 +97,8 @@ class ProxyServer:
         return f"""
 [server]
 workers = 1
+shutdown_timeout = "10s"
+tunnel_drain_timeout = "1500ms"
 [server.limits]
 max_body_size = "1MB"
 [daemon]
@@ -601,6 +603,48 @@ def an_idle_tunnel_is_closed_after_tunnel_idle(m):
     finally:
         s.close()
     expect(1.5 <= took <= 4.5, f"closed after {took:.2f}s idle (tunnel_idle 2 s)")
+
+
+@check
+def a_reload_keeps_tunnels_until_tunnel_drain_timeout(m):
+    s = socket.create_connection((LOOPBACK, m.port), timeout=6)
+    try:
+        s.sendall(upgrade_request("/ws/drain"))
+        got = read_until(s, b"hello")
+        started = time.monotonic()
+        code, out = m.bws.reload()
+        expect_eq(code, 0, "reload: " + out)
+        # The old worker is draining: the tunnel still carries bytes both ways.
+        s.sendall(b"after-reload")
+        got = read_until(s, b"after-reload", got)
+        # Keep it busy (tunnel_idle is 2 s) until bws closes it at tunnel_drain_timeout.
+        closed_at = None
+        s.settimeout(0.3)
+        while time.monotonic() - started < 8:
+            try:
+                s.sendall(b".")
+                if s.recv(65536) == b"":
+                    closed_at = time.monotonic() - started
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed_at = time.monotonic() - started
+                break
+        expect(closed_at is not None, "the tunnel was never closed (shutdown_timeout is 10 s)")
+        expect(1.3 <= closed_at <= 4.5,
+               f"closed {closed_at:.2f} s after the reload began (tunnel_drain_timeout 1.5 s)")
+    finally:
+        s.close()
+    expect(wait_until(lambda: "closed 1 upgraded connection(s) at tunnel_drain_timeout"
+                      in m.bws.log(), 5), "log line: " + m.bws.log()[-1500:])
+    # The new generation takes new tunnels.
+    s = socket.create_connection((LOOPBACK, m.port), timeout=TIMEOUT)
+    try:
+        s.sendall(upgrade_request("/ws/new"))
+        read_until(s, b"hello")
+    finally:
+        s.close()
 
 
 @check

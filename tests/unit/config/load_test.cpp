@@ -808,5 +808,31 @@ TEST(ConfigLoad, DiagnosticToString) {
     EXPECT_EQ((diagnostic{{"f.toml", 0, 0}, "bad"}).to_string(), "f.toml: bad");
 }
 
+TEST(ConfigLoad, TunnelDrainTimeoutIsAtMostShutdownTimeout) {
+    auto r = load(R"([server]
+shutdown_timeout = "5s"
+tunnel_drain_timeout = "2s"
+[[sites]]
+name = "a"
+hostname = "a.test"
+port = 80
+static_dir = "/srv/a"
+)");
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    EXPECT_EQ(r.config->server.tunnel_drain_timeout, std::chrono::milliseconds(2000));
+    r = load(R"([server]
+shutdown_timeout = "5s"
+tunnel_drain_timeout = "6s"
+[[sites]]
+name = "a"
+hostname = "a.test"
+port = 80
+static_dir = "/srv/a"
+)");
+    ASSERT_FALSE(r.ok());
+    expect_at(find_one(r.errors, "tunnel_drain_timeout must not be longer than shutdown_timeout"),
+              3, 24);
+}
+
 } // namespace
 } // namespace bws::config
