@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ class Setup:
         (self.unix, self.unix_nohost, self.tls, self.tls_ip, self.noverify, self.capped2,
          self.capped1, self.room) = ports[:8]
         self.unix_failover, self.tls_fresh = ports[14:16]
+        self.tls_front = ports[13]
         b_tls, b_s1, b_s2, b_s3, b_room = ports[8:13]
         cert = [os.path.join(self.dir, "server.pem"), os.path.join(self.dir, "server.key")]
         self.backends = [
@@ -95,6 +97,12 @@ class Setup:
                  "keepalive = 0\n"
                  + upstream("c", f"http://127.0.0.1:{b_s3}", "max_conns = 1\n")
                  + route("/", "c")),
+            # An HTTPS site of bws proxying to a plain upstream: the proxy on the TLS stream.
+            site("tlsfront", self.tls_front, self.www,
+                 upstream("u", f"unix:{self.sock}") + route("/", "u")
+                 + route("/ws", "u", "websocket = true\n")
+                 + f'[sites.ssl]\nenabled = true\ncert_file = "{cert[0]}"\n'
+                 f'key_file = "{cert[1]}"\n', hostname="upstream.test"),
             site("room", self.room, self.www,
                  upstream("r", f"http://127.0.0.1:{b_room}", "max_conns = 1\n")
                  + route("/", "r")),
@@ -206,6 +214,45 @@ def a_websocket_tunnels_over_a_unix_socket(s):
 
 
 # --- TLS
+
+@check
+def an_https_site_proxies_requests_and_tunnels(s):
+    context = ssl.create_default_context(cafile=os.path.join(s.dir, "ca.pem"))
+
+    def connect():
+        raw = socket.create_connection((LOOPBACK, s.tls_front), timeout=TIMEOUT)
+        return context.wrap_socket(raw, server_hostname="upstream.test")
+
+    conn = Connection(connect())
+    try:
+        body = os.urandom(100000)
+        e = echo(conn.request("POST", "/front?q=1", "upstream.test", body=body))
+        expect_eq((e["name"], e["path"]), ("unix", "/front?q=1"), "upstream and path")
+        expect_eq(e["body"].encode("latin-1"), body, "body")
+        expect_eq(header_of(e, "x-forwarded-proto"), "https", "X-Forwarded-Proto")
+        e = echo(conn.request("GET", "/again", "upstream.test"))  # the same TLS connection
+        expect_eq(e["path"], "/again", "keep-alive over TLS")
+    finally:
+        conn.close()
+    t = connect()
+    try:
+        t.sendall(b"GET /ws/chat HTTP/1.1\r\nHost: upstream.test\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Version: 13\r\n\r\n")
+        got = b""
+        for needle in (b" 101 ", b"hello"):
+            while needle not in got:
+                chunk = t.recv(65536)
+                expect(chunk, f"closed before {needle!r}: {got!r}")
+                got += chunk
+        t.sendall(b"over-tls")
+        while b"over-tls" not in got:
+            chunk = t.recv(65536)
+            expect(chunk, f"tunnel closed: {got!r}")
+            got += chunk
+    finally:
+        t.close()
+
 
 @check
 def an_https_upstream_is_verified_against_ca_file(s):
