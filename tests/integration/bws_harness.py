@@ -5,13 +5,18 @@
 Run the tests with Debian's /usr/bin/python3; this module needs only the standard library.
 """
 
+import argparse
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
+import traceback
 
 LOOPBACK = "127.0.0.1"
 TIMEOUT = 5.0  # any single network step
@@ -280,3 +285,68 @@ def http(port, target="/", host="localhost", method="GET", headers=None, body=b"
         return conn.request(method, target, host, headers=headers, body=body, close=True)
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------- the runner
+
+
+def run_checks(checks, make_setup, prefix, after=None):
+    """The main() of a test with one setup: --bws PATH [--keep] [-k SUBSTRING].
+
+    `checks` is a list of (name, fn); `make_setup(binary, root)` returns an object with a
+    `bws` (Bws) and a `stop()` that stops everything it started and returns bws's exit code.
+    Each check prints PASS or FAIL; bws must still run after the checks and stop with 0.
+    `after()` may print more lines (skipped parts). Returns the exit status: 1 when any
+    check failed."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bws", required=True)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("-k", dest="select", help="run only checks whose name contains this")
+    args = parser.parse_args()
+    # SIGTERM (ctest, a CI runner) unwinds through the finally below, which stops bws.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    root = tempfile.mkdtemp(prefix=prefix)
+    # Started as root, bws serves from unprivileged workers (nobody): they must reach the files.
+    os.chmod(root, 0o755)
+    started = time.monotonic()
+    failed, passed, setup = [], 0, None
+    try:
+        setup = make_setup(args.bws, root)
+        ready = setup.bws.wait_ready(20)
+        for name, fn in checks:
+            if args.select and args.select not in name:
+                continue
+            t0 = time.monotonic()
+            try:
+                if not ready:
+                    raise CheckFailed("bws did not report READY=1:\n" + setup.bws.log()[-2000:])
+                fn(setup)
+                passed += 1
+                print(f"PASS {name} ({time.monotonic() - t0:.2f}s)", flush=True)
+            except Exception as e:
+                failed.append(name)
+                detail = str(e) if isinstance(e, CheckFailed) else traceback.format_exc()
+                print(f"FAIL {name} ({time.monotonic() - t0:.2f}s): {detail}", flush=True)
+        alive = wait_until(lambda: setup.bws.proc.poll() is None, 0.1)
+        code = setup.stop()
+        if not alive or code != 0:
+            failed.append("stop")
+            print(f"FAIL stop: exit code {code}")
+        else:
+            passed += 1
+            print("PASS stop", flush=True)
+    finally:
+        if setup is not None:
+            setup.stop()
+            if failed or args.keep:
+                print(f"--- {setup.bws.log_path} (last 3000 characters)")
+                print(setup.bws.log()[-3000:])
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    if after is not None:
+        after()
+    print(f"{passed} passed, {len(failed)} failed in {time.monotonic() - started:.1f}s"
+          + (": " + ", ".join(failed) if failed else ""))
+    return 1 if failed else 0

@@ -10,20 +10,13 @@ hide_server_header and security_headers = true. Each check prints PASS or FAIL; 
 when any failed.
 """
 
-import argparse
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bws_harness import (Bws, CheckFailed, expect, expect_eq, free_ports, http,  # noqa: E402
-                         wait_until)
+from bws_harness import (Bws, expect, expect_eq, free_ports, http, run_checks)  # noqa: E402
 
 ORIGIN = "https://app.example.com"
 
@@ -217,55 +210,7 @@ CHECKS = [(f.__name__[len("check_"):], f) for f in (
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bws", required=True)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("-k", dest="select")
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-    root = tempfile.mkdtemp(prefix="bws-content-it-")
-    os.chmod(root, 0o755)
-    started = time.monotonic()
-    failed, passed = [], 0
-    server = None
-    try:
-        server = Server(args.bws, root)
-        ready = server.bws.wait_ready(20)
-        for name, fn in CHECKS:
-            if args.select and args.select not in name:
-                continue
-            t0 = time.monotonic()
-            try:
-                if not ready:
-                    raise CheckFailed("bws did not report READY=1:\n" + server.bws.log()[-2000:])
-                fn(server)
-                passed += 1
-                print(f"PASS {name} ({time.monotonic() - t0:.2f}s)", flush=True)
-            except Exception as e:
-                failed.append(name)
-                detail = str(e) if isinstance(e, CheckFailed) else traceback.format_exc()
-                print(f"FAIL {name} ({time.monotonic() - t0:.2f}s): {detail}", flush=True)
-        alive = wait_until(lambda: server.bws.proc.poll() is None, 0.1)
-        code = server.stop()
-        if not alive or code != 0:
-            failed.append("stop")
-            print(f"FAIL stop: exit code {code}")
-        else:
-            passed += 1
-            print("PASS stop", flush=True)
-    finally:
-        if server is not None:
-            server.stop()
-            if failed or args.keep:
-                print(f"--- {server.bws.log_path} (last 3000 characters)")
-                print(server.bws.log()[-3000:])
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print(f"{passed} passed, {len(failed)} failed in {time.monotonic() - started:.1f}s"
-          + (": " + ", ".join(failed) if failed else ""))
-    return 1 if failed else 0
+    return run_checks(CHECKS, Server, "bws-content-it-")
 
 
 if __name__ == "__main__":

@@ -9,26 +9,21 @@ Ports come from the kernel; bws reports readiness over a NOTIFY_SOCKET; every pr
 here is stopped by its PID. Each check prints PASS or FAIL; the exit status is 1 on a failure.
 """
 
-import argparse
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
-import time
-import traceback
 
 from prometheus_client.openmetrics.parser import \
     text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection,  # noqa: E402
-                         expect, expect_eq, free_ports, http, wait_until)
+from bws_harness import (LOOPBACK, TIMEOUT, Bws, Connection, expect, expect_eq,  # noqa: E402
+                         free_ports, http, run_checks, wait_until)
 
 KEY = "metrics-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -396,53 +391,7 @@ def loader_refuses_non_loopback_host(s):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bws", required=True)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("-k", dest="select")
-    args = parser.parse_args()
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-    root = tempfile.mkdtemp(prefix="bws-metrics-it-")
-    os.chmod(root, 0o755)
-    started = time.monotonic()
-    failed = []
-    passed = 0
-    server = None
-    try:
-        server = Server(args.bws, root)
-        ready = server.bws.wait_ready(20)
-        for name, fn in CHECKS:
-            if args.select and args.select not in name:
-                continue
-            t0 = time.monotonic()
-            try:
-                if not ready:
-                    raise CheckFailed("bws did not report READY=1:\n" + server.bws.log()[-2000:])
-                fn(server)
-                passed += 1
-                print(f"PASS {name} ({time.monotonic() - t0:.2f}s)", flush=True)
-            except Exception as e:
-                failed.append(name)
-                detail = str(e) if isinstance(e, CheckFailed) else traceback.format_exc()
-                print(f"FAIL {name} ({time.monotonic() - t0:.2f}s): {detail}", flush=True)
-        code = server.stop()
-        if code != 0:
-            failed.append("stop")
-            print(f"FAIL stop: exit code {code}")
-    finally:
-        if server is not None:
-            server.stop()
-            if failed or args.keep:
-                print(f"--- {server.bws.log_path} (last 3000 characters)")
-                print(server.bws.log()[-3000:])
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print(f"{passed} passed, {len(failed)} failed in {time.monotonic() - started:.1f}s"
-          + (": " + ", ".join(failed) if failed else ""))
-    return 1 if failed else 0
+    return run_checks(CHECKS, Server, "bws-metrics-it-")
 
 
 if __name__ == "__main__":

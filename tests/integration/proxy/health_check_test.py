@@ -11,20 +11,16 @@ site's error page; /health/detailed shows each server's check; the state survive
 a host name ("localhost") is looked up again on a schedule without errors.
 """
 
-import argparse
 import json
 import os
 import re
-import shutil
-import signal
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bws_harness import Bws, CheckFailed, expect, expect_eq, free_ports, http, wait_until  # noqa
+from bws_harness import (Bws, CheckFailed, expect, expect_eq, free_ports, http,  # noqa: E402
+                         run_checks, wait_until)
 from proxy_test import Backend, route  # noqa: E402
 
 INTERVAL = 0.5  # seconds; the config's "500ms"
@@ -200,48 +196,7 @@ def a_host_name_is_looked_up_again_without_errors(s):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bws", required=True)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("-k", dest="select")
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-    root = tempfile.mkdtemp(prefix="bws-hc-it-")
-    os.chmod(root, 0o755)
-    started = time.monotonic()
-    failed, passed, server = [], 0, None
-    try:
-        server = Server(args.bws, root)
-        ready = server.bws.wait_ready(20)
-        for name, fn in CHECKS:
-            if args.select and args.select not in name:
-                continue
-            t0 = time.monotonic()
-            try:
-                if not ready:
-                    raise CheckFailed("bws did not report READY=1:\n" + server.bws.log()[-2000:])
-                fn(server)
-                passed += 1
-                print(f"PASS {name} ({time.monotonic() - t0:.2f}s)", flush=True)
-            except Exception as e:
-                failed.append(name)
-                detail = str(e) if isinstance(e, CheckFailed) else traceback.format_exc()
-                print(f"FAIL {name} ({time.monotonic() - t0:.2f}s): {detail}", flush=True)
-        code = server.stop()
-        if code != 0:
-            failed.append("stop")
-            print(f"FAIL stop: exit code {code}")
-    finally:
-        if server is not None:
-            server.stop()
-            if failed or args.keep:
-                print(f"--- {server.bws.log_path} (last 3000 characters)")
-                print(server.bws.log()[-3000:])
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
-    print(f"{passed} passed, {len(failed)} failed in {time.monotonic() - started:.1f}s"
-          + (": " + ", ".join(failed) if failed else ""))
-    return 1 if failed else 0
+    return run_checks(CHECKS, Server, "bws-hc-it-")
 
 
 if __name__ == "__main__":

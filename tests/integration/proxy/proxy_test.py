@@ -9,23 +9,19 @@ upstreams print "ready"; every process started here is stopped by its PID. Each 
 PASS or FAIL with its name; the exit status is 1 when any check failed.
 """
 
-import argparse
 import json
 import os
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection,  # noqa: E402
-                         die_with_parent, expect, expect_eq, free_ports, http, wait_until)
+                         die_with_parent, expect, expect_eq, free_ports, http, run_checks,
+                         wait_until)
 
 # The size of the streamed download: 10 GiB, as a production proxy must pass with flat memory;
 # BWS_PROXY_BIG_MIB makes it smaller (the sanitizer build runs it with 1 GiB).
@@ -844,57 +840,7 @@ def the_log_names_upstream_failures(m):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bws", required=True)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("-k", dest="select")
-    args = parser.parse_args()
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-    root = tempfile.mkdtemp(prefix="bws-proxy-it-")
-    os.chmod(root, 0o755)
-    started = time.monotonic()
-    failed = []
-    passed = 0
-    server = None
-    try:
-        server = ProxyServer(args.bws, root)
-        ready = server.bws.wait_ready(20)
-        for name, fn in CHECKS:
-            if args.select and args.select not in name:
-                continue
-            t0 = time.monotonic()
-            try:
-                if not ready:
-                    raise CheckFailed("bws did not report READY=1:\n" + server.bws.log()[-2000:])
-                fn(server)
-                passed += 1
-                print(f"PASS {name} ({time.monotonic() - t0:.2f}s)", flush=True)
-            except Exception as e:
-                failed.append(name)
-                detail = str(e) if isinstance(e, CheckFailed) else traceback.format_exc()
-                print(f"FAIL {name} ({time.monotonic() - t0:.2f}s): {detail}", flush=True)
-        alive_before_stop = wait_until(lambda: server.bws.proc.poll() is None, 0.1)
-        code = server.stop()
-        if not alive_before_stop or code != 0:
-            failed.append("stop")
-            print(f"FAIL stop: exit code {code}")
-        else:
-            passed += 1
-            print("PASS stop", flush=True)
-    finally:
-        if server is not None:
-            server.stop()
-            if failed or args.keep:
-                print(f"--- {server.bws.log_path} (last 3000 characters)")
-                print(server.bws.log()[-3000:])
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print(f"{passed} passed, {len(failed)} failed in {time.monotonic() - started:.1f}s"
-          + (": " + ", ".join(failed) if failed else ""))
-    return 1 if failed else 0
+    return run_checks(CHECKS, ProxyServer, "bws-proxy-it-")
 
 
 if __name__ == "__main__":

@@ -10,25 +10,20 @@ Ports come from the kernel; bws reports readiness over a NOTIFY_SOCKET; the upst
 its name; the exit status is 1 when any check failed.
 """
 
-import argparse
 import json
 import os
 import re
-import shutil
-import signal
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection,  # noqa: E402
-                         expect, expect_eq, free_ports, http, wait_until)
+from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection, expect,  # noqa: E402
+                         expect_eq, free_ports, http, run_checks, wait_until)
 from upstream_fixtures import (Backend, make_pki, route, site, upstream,  # noqa: E402
                                websocket_round_trip, worker_rss_kib)
 
@@ -479,53 +474,7 @@ def a_unix_socket_nobody_listens_on_fails_over(s):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bws", required=True)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("-k", dest="select")
-    args = parser.parse_args()
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-    root = tempfile.mkdtemp(prefix="bws-transport-it-")
-    os.chmod(root, 0o755)
-    started = time.monotonic()
-    failed = []
-    passed = 0
-    setup = None
-    try:
-        setup = Setup(args.bws, root)
-        ready = setup.bws.wait_ready(20)
-        for name, fn in CHECKS:
-            if args.select and args.select not in name:
-                continue
-            t0 = time.monotonic()
-            try:
-                if not ready:
-                    raise CheckFailed("bws did not report READY=1:\n" + setup.bws.log()[-2000:])
-                fn(setup)
-                passed += 1
-                print(f"PASS {name} ({time.monotonic() - t0:.2f}s)", flush=True)
-            except Exception as e:
-                failed.append(name)
-                detail = str(e) if isinstance(e, CheckFailed) else traceback.format_exc()
-                print(f"FAIL {name} ({time.monotonic() - t0:.2f}s): {detail}", flush=True)
-        code = setup.stop()
-        if code != 0:
-            failed.append("stop")
-            print(f"FAIL stop: exit code {code}")
-    finally:
-        if setup is not None:
-            setup.stop()
-            if failed or args.keep:
-                print(f"--- {setup.bws.log_path} (last 3000 characters)")
-                print(setup.bws.log()[-3000:])
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print(f"{passed} passed, {len(failed)} failed in {time.monotonic() - started:.1f}s"
-          + (": " + ", ".join(failed) if failed else ""))
-    return 1 if failed else 0
+    return run_checks(CHECKS, Setup, "bws-transport-it-")
 
 
 if __name__ == "__main__":
