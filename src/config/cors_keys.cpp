@@ -82,13 +82,11 @@ bool read_tokens(value_reader& in, const toml::node& v, std::string_view key,
         auto text = in.nonempty_string(element, key);
         if (!text) {
             ok = false;
-        } else if (*text == "*" && star) {
-            items.push_back(*text);
-        } else if (!std::all_of(text->begin(), text->end(), is_tchar)) {
+        } else if ((*text != "*" || !star) && !std::all_of(text->begin(), text->end(), is_tchar)) {
             in.error(element, key, "'" + *text + "' is not a valid token");
             ok = false;
         } else {
-            items.push_back(*text);
+            items.push_back(*text); // a token, or "*" where it may stand
         }
     }
     if (ok)

@@ -74,6 +74,7 @@ std::string reason(const upstream_monitor::target& t) {
 
 std::string list(const std::vector<net::ip_address>& addresses) {
     std::vector<std::string> text;
+    text.reserve(addresses.size());
     for (const auto& a : addresses)
         text.push_back(a.to_string());
     return text.empty() ? "none" : fmt::format("{}", fmt::join(text, ", "));
