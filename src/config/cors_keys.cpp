@@ -82,7 +82,11 @@ bool read_tokens(value_reader& in, const toml::node& v, std::string_view key,
         auto text = in.nonempty_string(element, key);
         if (!text) {
             ok = false;
-        } else if ((*text != "*" || !star) && !std::all_of(text->begin(), text->end(), is_tchar)) {
+        } else if (*text == "*" && !star) {
+            // "*" is a token character, but no method is called "*": list the methods.
+            in.error(element, key, "'*' is not allowed here: list the methods");
+            ok = false;
+        } else if (*text != "*" && !std::all_of(text->begin(), text->end(), is_tchar)) {
             in.error(element, key, "'" + *text + "' is not a valid token");
             ok = false;
         } else {

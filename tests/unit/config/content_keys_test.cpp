@@ -113,6 +113,9 @@ TEST(ContentKeys, AccessControlErrorsWhereWritten) {
     r = load_site("[sites.access_control]\nallow_origins = [\"*\"]\nallow_methods = [\"G T\"]\n");
     ASSERT_FALSE(r.ok());
     find_one(r.errors, "'G T' is not a valid token");
+    r = load_site("[sites.access_control]\nallow_origins = [\"*\"]\nallow_methods = [\"*\"]\n");
+    ASSERT_FALSE(r.ok());
+    find_one(r.errors, "'*' is not allowed here: list the methods");
 }
 
 TEST(ContentKeys, SecurityHeaders) {
