@@ -121,23 +121,24 @@ wait_state() {
 
 # Client load through HAProxy: 4 keep-alive clients until $T/stop appears; then one line,
 # "ok N failed M first_fail T last_fail T" (T: when the failed requests were sent, in seconds
-# since the start; -1 when none). Send times, because HAProxy (the manual's configuration:
+# since CLIENT_T0, the wall-clock time the shell took before starting it, so that the client's
+# times and since_client's share one origin however long Python takes to start; -1 when none). Send times, because HAProxy (the manual's configuration:
 # retries 3, no redispatch) answers a request it sent to a dead server only after its retries,
 # 1 s apart.
 client() {
     rm -f "$T/stop"
-    $PY - "$FE" "$T/stop" >"$T/client.out" 2>&1 <<'EOF' &
+    CLIENT_T0=$(date +%s.%N)
+    $PY - "$FE" "$T/stop" "$CLIENT_T0" >"$T/client.out" 2>&1 <<'EOF' &
 import http.client, os, sys, threading, time
-port, stop = int(sys.argv[1]), sys.argv[2]
+port, stop, t0 = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 lock = threading.Lock()
 ok = failed = 0
 fails = []
-t0 = time.monotonic()
 def run():
     global ok, failed
     conn = None
     while not os.path.exists(stop):
-        sent = time.monotonic() - t0
+        sent = time.time() - t0
         try:
             if conn is None:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -167,7 +168,6 @@ print(f"ok {ok} failed {failed} first_fail {first:.2f} last_fail {last:.2f}")
 EOF
     CLIENT=$!
     PIDS+=("$CLIENT")
-    CLIENT_T0=$(date +%s.%N)
 }
 # client_stop: ends the load; sets OK FAILED FIRST LAST from its line.
 client_stop() {
@@ -235,7 +235,7 @@ grep -q "graceful stop in 1500 ms" "$T/bws1/out.log" && ok "bws1 drained 1500 ms
     bad "bws1 drained before stopping" "$(tail -10 "$T/bws1/out.log")"
 
 start_bws 1
-wait_state bws1 UP 10 && ok "bws1 restarted and UP again" || bad "bws1 restarted and UP again"
+wait_state bws1 UP 10 && ok "bws1 restarted and UP again" || bad "bws1 restarted and UP again" "$(tail -5 "$T/bws1/out.log")"
 
 # ------------------------------------------------ 2. kill -9 of bws2's master
 client
@@ -258,7 +258,8 @@ echo "      kill -9 of bws2's master: $OK requests served, $FAILED failed (first
 if [ "$FAILED" = 0 ] || $PY -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) - 0.1 and float(sys.argv[3]) <= float(sys.argv[4]) + 0.5 else 1)" "$FIRST" "$kill_at" "$LAST" "$down_at"; then
     ok "kill -9: $FAILED failed request(s), all sent before HAProxy marked bws2 down"
 else
-    bad "kill -9: failures outside the kill-to-DOWN window ($FAILED failed, first $FIRST s, last $LAST s)"
+    bad "kill -9: failures outside the kill-to-DOWN window ($FAILED failed, first $FIRST s, last $LAST s)" \
+        "$(tail -20 "$T/haproxy.log")"
 fi
 # Its workers notice the lost master and leave; the instance starts again on the same port.
 for _ in $(seq 1 100); do
@@ -278,7 +279,8 @@ sleep 1
 client_stop
 echo "      rolling reload: $OK requests served, $FAILED failed"
 [ "$FAILED" = 0 ] && [ "$OK" -gt 0 ] && ok "rolling reload: 0 failed requests ($OK served)" ||
-    bad "rolling reload: $FAILED failed of $((OK + FAILED)) (first at $FIRST s, last at $LAST s)"
+    bad "rolling reload: $FAILED failed of $((OK + FAILED)) (first at $FIRST s, last at $LAST s)" \
+        "$(tail -20 "$T/haproxy.log"; tail -10 "$T/bws1/out.log" "$T/bws2/out.log")"
 [ "$(srv_state bws1)" = UP ] && [ "$(srv_state bws2)" = UP ] && ok "both UP after the reloads" ||
     bad "both UP after the reloads: bws1 $(srv_state bws1), bws2 $(srv_state bws2)"
 
@@ -306,7 +308,8 @@ client_stop
 echo "      kill -9 of bws2's master, option redispatch 1: $OK requests served, $FAILED failed"
 [ "$FAILED" -le 4 ] && [ "$OK" -gt 0 ] &&
     ok "kill -9 with option redispatch 1: $FAILED failed (at most the 4 clients' requests in flight)" ||
-    bad "kill -9 with option redispatch 1: $FAILED failed of $((OK + FAILED))"
+    bad "kill -9 with option redispatch 1: $FAILED failed of $((OK + FAILED)) (first at $FIRST s, last at $LAST s)" \
+        "$(tail -20 "$T/haproxy2.log")"
 
 for n in 1 2; do
     kill -TERM "${BWS_PID[$n]}" 2>/dev/null

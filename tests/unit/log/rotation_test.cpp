@@ -164,6 +164,12 @@ extern "C" void on_sigusr1(int) {
     action.sa_handler = on_sigusr1;
     ::sigemptyset(&action.sa_mask);
     ::sigaction(SIGUSR1, &action, nullptr);
+    // The parent forked with SIGUSR1 blocked: a rotation's signal that came before the
+    // handler was in place waits as pending instead of killing the child.
+    sigset_t usr1;
+    ::sigemptyset(&usr1);
+    ::sigaddset(&usr1, SIGUSR1);
+    ::sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
     auto writer =
         open_access_log({access_target::kind::file, path}, config::access_log_format::json,
                         {std::chrono::milliseconds(2), 4096});
@@ -202,6 +208,12 @@ TEST(LogRotationConcurrency, NoLineLostOrTornAcrossProcesses) {
     int ack_pipe[2];
     ASSERT_EQ(::pipe2(ack_pipe, O_CLOEXEC), 0);
     std::vector<pid_t> pids;
+    // A slow child (a loaded machine, the sanitizers) may not have installed its SIGUSR1
+    // handler when the first rotation signals it; blocked across fork, the signal waits.
+    sigset_t usr1, saved;
+    ::sigemptyset(&usr1);
+    ::sigaddset(&usr1, SIGUSR1);
+    ASSERT_EQ(::sigprocmask(SIG_BLOCK, &usr1, &saved), 0);
     for (int c = 0; c < children; ++c) {
         const pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
@@ -211,6 +223,7 @@ TEST(LogRotationConcurrency, NoLineLostOrTornAcrossProcesses) {
         }
         pids.push_back(pid);
     }
+    ::sigprocmask(SIG_SETMASK, &saved, nullptr);
     ::close(ack_pipe[1]);
 
     rotation_coordinator coordinator({16 * 1024, 1000, true}, {path});
