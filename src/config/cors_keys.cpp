@@ -59,8 +59,8 @@ bool read_origins(value_reader& in, const toml::node& v, cors_draft& d) {
                          "\"https://*.example.com\"");
             ok = false;
         } else if (rest.starts_with("*.")) {
-            d.policy.suffix_schemes.emplace_back(scheme);
-            d.policy.origin_suffixes.emplace_back(rest.substr(1)); // ".example.com[:port]"
+            d.policy.origin_suffixes.push_back(
+                {std::string(scheme), std::string(rest.substr(1))}); // ".example.com[:port]"
         } else {
             d.policy.origins.push_back(origin);
         }

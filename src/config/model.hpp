@@ -267,9 +267,13 @@ struct site_compression {
 struct cors_policy {
     bool any_origin = false;          // "*"
     std::vector<std::string> origins; // exact origins
-    std::vector<std::string>
-        origin_suffixes; // "https://*.example.com" -> "https://", ".example.com"
-    std::vector<std::string> suffix_schemes; // parallel to origin_suffixes
+    // "https://*.example.com": scheme "https", suffix ".example.com" (with a port if given).
+    struct origin_suffix {
+        std::string scheme;
+        std::string suffix;
+        bool operator==(const origin_suffix&) const = default;
+    };
+    std::vector<origin_suffix> origin_suffixes;
     std::vector<std::string> allow_methods{"GET", "HEAD", "POST"};
     std::vector<std::string> allow_headers; // "*" alone: whatever the preflight asks for
     std::vector<std::string> expose_headers;

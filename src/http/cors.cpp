@@ -60,10 +60,10 @@ bool cors_origin_allowed(const config::cors_policy& policy, std::string_view ori
         return false;
     const std::string_view scheme = origin.substr(0, sep);
     const std::string_view host = origin.substr(sep + 3);
-    for (std::size_t i = 0; i < policy.origin_suffixes.size(); ++i) {
-        const std::string& suffix = policy.origin_suffixes[i]; // ".example.com[:port]"
+    for (const auto& allowed : policy.origin_suffixes) {
+        const std::string& suffix = allowed.suffix; // ".example.com[:port]"
         // At least one label before the suffix: "*.example.com" is not "example.com".
-        if (host.size() > suffix.size() && iequals(scheme, policy.suffix_schemes[i]) &&
+        if (host.size() > suffix.size() && iequals(scheme, allowed.scheme) &&
             iequals(host.substr(host.size() - suffix.size()), suffix) &&
             host.substr(0, host.size() - suffix.size()).find_first_of("/:@") ==
                 std::string_view::npos)
@@ -72,7 +72,21 @@ bool cors_origin_allowed(const config::cors_policy& policy, std::string_view ori
     return false;
 }
 
-cors_answer evaluate_cors(const config::cors_policy& policy, const cors_request& request) {
+cors_plan make_cors_plan(const config::cors_policy& policy) {
+    cors_plan plan;
+    plan.policy = &policy;
+    plan.star_headers = contains(policy.allow_headers, "*");
+    plan.allow_methods = join(policy.allow_methods);
+    if (!plan.star_headers)
+        plan.allow_headers = join(policy.allow_headers);
+    plan.expose_headers = join(policy.expose_headers);
+    if (policy.max_age)
+        plan.max_age = std::to_string(policy.max_age->count());
+    return plan;
+}
+
+cors_answer evaluate_cors(const cors_plan& plan, const cors_request& request) {
+    const config::cors_policy& policy = *plan.policy;
     cors_answer a;
     a.preflight = request.options && !request.origin.empty() && !request.request_method.empty();
     // "*" without credentials is the same answer for everyone: no Vary needed.
@@ -84,9 +98,8 @@ cors_answer evaluate_cors(const config::cors_policy& policy, const cors_request&
     if (!cors_origin_allowed(policy, request.origin))
         return a;
     if (a.preflight) {
-        const bool star_headers = contains(policy.allow_headers, "*");
         if (!contains(policy.allow_methods, request.request_method) ||
-            (!star_headers && !headers_allowed(policy.allow_headers, request.request_headers)))
+            (!plan.star_headers && !headers_allowed(policy.allow_headers, request.request_headers)))
             return a; // refused: no Access-Control-Allow-Origin
     }
     a.headers.emplace_back("Access-Control-Allow-Origin",
@@ -94,19 +107,18 @@ cors_answer evaluate_cors(const config::cors_policy& policy, const cors_request&
     if (policy.allow_credentials)
         a.headers.emplace_back("Access-Control-Allow-Credentials", "true");
     if (a.preflight) {
-        a.headers.emplace_back("Access-Control-Allow-Methods", join(policy.allow_methods));
-        if (contains(policy.allow_headers, "*")) {
+        a.headers.emplace_back("Access-Control-Allow-Methods", plan.allow_methods);
+        if (plan.star_headers) {
             if (!request.request_headers.empty())
                 a.headers.emplace_back("Access-Control-Allow-Headers",
                                        std::string(request.request_headers));
-        } else if (!policy.allow_headers.empty()) {
-            a.headers.emplace_back("Access-Control-Allow-Headers", join(policy.allow_headers));
+        } else if (!plan.allow_headers.empty()) {
+            a.headers.emplace_back("Access-Control-Allow-Headers", plan.allow_headers);
         }
-        if (policy.max_age)
-            a.headers.emplace_back("Access-Control-Max-Age",
-                                   std::to_string(policy.max_age->count()));
-    } else if (!policy.expose_headers.empty()) {
-        a.headers.emplace_back("Access-Control-Expose-Headers", join(policy.expose_headers));
+        if (!plan.max_age.empty())
+            a.headers.emplace_back("Access-Control-Max-Age", plan.max_age);
+    } else if (!plan.expose_headers.empty()) {
+        a.headers.emplace_back("Access-Control-Expose-Headers", plan.expose_headers);
     }
     return a;
 }

@@ -26,12 +26,24 @@ struct cors_answer {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A site's policy with the header values that do not depend on the request joined once per
+// generation, so a response does not rebuild them.
+struct cors_plan {
+    const config::cors_policy* policy = nullptr;
+    bool star_headers = false;  // allow_headers = ["*"]: echo what the preflight asks
+    std::string allow_methods;  // "GET, HEAD, POST"
+    std::string allow_headers;  // joined; empty with star_headers or none configured
+    std::string expose_headers; // joined; empty when none
+    std::string max_age;        // seconds; empty when not set
+};
+cors_plan make_cors_plan(const config::cors_policy& policy);
+
 // Whether `origin` ("https://a.example.com:8443") is one the policy allows.
 bool cors_origin_allowed(const config::cors_policy& policy, std::string_view origin);
 
 // The headers for a response to `request`. A disallowed origin gets no Access-Control-*
 // header (the browser then refuses the response); Vary: Origin comes whenever the answer
 // depends on the origin, so a cache never serves one origin's answer to another.
-cors_answer evaluate_cors(const config::cors_policy& policy, const cors_request& request);
+cors_answer evaluate_cors(const cors_plan& plan, const cors_request& request);
 
 } // namespace bws::http

@@ -111,6 +111,8 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
                              path.string(), status);
         }
         runtime.access_log = log::make_access_log(*config_, site);
+        if (site.cors)
+            runtime.cors = make_cors_plan(*site.cors);
         if (site.proxy) {
             runtime.upstreams = std::make_unique<proxy::site_upstreams>(*site.proxy, site.name);
             proxies_[i] = &*site.proxy;

@@ -5,6 +5,7 @@
 
 #include "app/worker.hpp"
 #include "config/model.hpp"
+#include "http/cors.hpp"
 #include "http/failure_funnel.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -62,6 +63,7 @@ struct site_runtime {
     std::map<unsigned, std::string> error_pages;      // status -> page body
     std::shared_ptr<log::access_log> access_log;      // null when off
     std::unique_ptr<proxy::site_upstreams> upstreams; // sites that proxy
+    std::optional<cors_plan> cors;                    // sites with [sites.access_control]
     std::uint64_t requests = 0;
     std::uint64_t tls_handshake_failures = 0; // handshakes that chose this site and failed
     std::size_t metrics_site = 0;             // its series in the shared metrics region

@@ -331,7 +331,7 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
     ++site.requests;
     status_ = r.status;
     apply_error_page(r, site.error_pages);
-    if (site.config->cors)
+    if (site.cors)
         add_cors_headers(r, site_index);
     head_context context;
     context.date_line = server_.date_header();

@@ -41,7 +41,7 @@ void session<Stream>::add_cors_headers(response& r, std::size_t site_index) {
     if (!parser_ || !parser_->is_header_done())
         return; // a request too malformed to have headers has no Origin either
     const auto& head = parser_->head();
-    cors_answer answer = evaluate_cors(*server_.site(site_index).config->cors, cors_view(head));
+    cors_answer answer = evaluate_cors(*server_.site(site_index).cors, cors_view(head));
     for (auto& [name, value] : answer.headers) {
         if (iequals(name, "vary")) {
             // Merged into a Vary the response has (Accept-Encoding, an upstream's).

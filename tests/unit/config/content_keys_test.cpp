@@ -82,8 +82,9 @@ TEST(ContentKeys, AccessControlIsRead) {
     ASSERT_TRUE(c);
     EXPECT_FALSE(c->any_origin);
     EXPECT_EQ(c->origins, std::vector<std::string>{"https://app.example.com"});
-    EXPECT_EQ(c->origin_suffixes, std::vector<std::string>{".example.org"});
-    EXPECT_EQ(c->suffix_schemes, std::vector<std::string>{"https"});
+    ASSERT_EQ(c->origin_suffixes.size(), 1u);
+    EXPECT_EQ(c->origin_suffixes[0].scheme, "https");
+    EXPECT_EQ(c->origin_suffixes[0].suffix, ".example.org");
     EXPECT_EQ(c->allow_methods, (std::vector<std::string>{"GET", "PUT"}));
     EXPECT_EQ(c->allow_headers, std::vector<std::string>{"Content-Type"});
     EXPECT_EQ(c->expose_headers, std::vector<std::string>{"X-Id"});

@@ -14,8 +14,7 @@ namespace {
 config::cors_policy policy() {
     config::cors_policy p;
     p.origins = {"https://app.example.com", "http://localhost:3000"};
-    p.suffix_schemes = {"https"};
-    p.origin_suffixes = {".example.org"};
+    p.origin_suffixes = {{"https", ".example.org"}};
     p.allow_methods = {"GET", "POST", "PUT"};
     p.allow_headers = {"Content-Type", "Authorization"};
     p.expose_headers = {"X-Request-Id"};
@@ -71,7 +70,8 @@ TEST(Cors, OriginMatching) {
 }
 
 TEST(Cors, ActualRequestEchoesAnAllowedOrigin) {
-    const auto a = http::evaluate_cors(policy(), simple("https://app.example.com"));
+    const auto a =
+        http::evaluate_cors(http::make_cors_plan(policy()), simple("https://app.example.com"));
     EXPECT_FALSE(a.preflight);
     EXPECT_EQ(header(a, "Access-Control-Allow-Origin"), "https://app.example.com");
     EXPECT_EQ(header(a, "Vary"), "Origin");
@@ -81,16 +81,17 @@ TEST(Cors, ActualRequestEchoesAnAllowedOrigin) {
 }
 
 TEST(Cors, DisallowedOriginGetsOnlyVary) {
-    const auto a = http::evaluate_cors(policy(), simple("https://evil.test"));
+    const auto a = http::evaluate_cors(http::make_cors_plan(policy()), simple("https://evil.test"));
     ASSERT_EQ(a.headers.size(), 1u);
     EXPECT_EQ(header(a, "Vary"), "Origin");
-    const auto none = http::evaluate_cors(policy(), simple(""));
+    const auto none = http::evaluate_cors(http::make_cors_plan(policy()), simple(""));
     EXPECT_FALSE(header(none, "Access-Control-Allow-Origin"));
 }
 
 TEST(Cors, Preflight) {
     auto a = http::evaluate_cors(
-        policy(), preflight("https://app.example.com", "PUT", "content-type, authorization"));
+        http::make_cors_plan(policy()),
+        preflight("https://app.example.com", "PUT", "content-type, authorization"));
     EXPECT_TRUE(a.preflight);
     EXPECT_EQ(header(a, "Access-Control-Allow-Origin"), "https://app.example.com");
     EXPECT_EQ(header(a, "Access-Control-Allow-Methods"), "GET, POST, PUT");
@@ -100,34 +101,37 @@ TEST(Cors, Preflight) {
               "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
     EXPECT_FALSE(header(a, "Access-Control-Expose-Headers"));
 
-    a = http::evaluate_cors(policy(), preflight("https://app.example.com", "DELETE"));
+    a = http::evaluate_cors(http::make_cors_plan(policy()),
+                            preflight("https://app.example.com", "DELETE"));
     EXPECT_TRUE(a.preflight);
     EXPECT_FALSE(header(a, "Access-Control-Allow-Origin"));
-    a = http::evaluate_cors(policy(), preflight("https://app.example.com", "put"));
+    a = http::evaluate_cors(http::make_cors_plan(policy()),
+                            preflight("https://app.example.com", "put"));
     EXPECT_FALSE(header(a, "Access-Control-Allow-Origin")); // methods are case-sensitive
-    a = http::evaluate_cors(policy(), preflight("https://app.example.com", "POST", "X-Other"));
+    a = http::evaluate_cors(http::make_cors_plan(policy()),
+                            preflight("https://app.example.com", "POST", "X-Other"));
     EXPECT_FALSE(header(a, "Access-Control-Allow-Origin"));
-    a = http::evaluate_cors(policy(), preflight("https://evil.test", "GET"));
+    a = http::evaluate_cors(http::make_cors_plan(policy()), preflight("https://evil.test", "GET"));
     EXPECT_FALSE(header(a, "Access-Control-Allow-Origin"));
 
     // OPTIONS without Access-Control-Request-Method is an ordinary request.
     cors_request plain_options = simple("https://app.example.com");
     plain_options.options = true;
-    EXPECT_FALSE(http::evaluate_cors(policy(), plain_options).preflight);
+    EXPECT_FALSE(http::evaluate_cors(http::make_cors_plan(policy()), plain_options).preflight);
 }
 
 TEST(Cors, StarHeadersEchoWhatThePreflightAsks) {
     auto p = policy();
     p.allow_headers = {"*"};
-    const auto a =
-        http::evaluate_cors(p, preflight("https://app.example.com", "POST", "X-Anything, X-B"));
+    const auto a = http::evaluate_cors(
+        http::make_cors_plan(p), preflight("https://app.example.com", "POST", "X-Anything, X-B"));
     EXPECT_EQ(header(a, "Access-Control-Allow-Headers"), "X-Anything, X-B");
 }
 
 TEST(Cors, AnyOriginIsALiteralStarWithoutVary) {
     config::cors_policy p;
     p.any_origin = true;
-    const auto a = http::evaluate_cors(p, simple("https://x.test"));
+    const auto a = http::evaluate_cors(http::make_cors_plan(p), simple("https://x.test"));
     EXPECT_EQ(header(a, "Access-Control-Allow-Origin"), "*");
     EXPECT_FALSE(header(a, "Vary"));
 }
@@ -135,7 +139,7 @@ TEST(Cors, AnyOriginIsALiteralStarWithoutVary) {
 TEST(Cors, CredentialsEchoTheOrigin) {
     auto p = policy();
     p.allow_credentials = true;
-    const auto a = http::evaluate_cors(p, simple("http://localhost:3000"));
+    const auto a = http::evaluate_cors(http::make_cors_plan(p), simple("http://localhost:3000"));
     EXPECT_EQ(header(a, "Access-Control-Allow-Origin"), "http://localhost:3000");
     EXPECT_EQ(header(a, "Access-Control-Allow-Credentials"), "true");
 }
