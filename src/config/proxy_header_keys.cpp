@@ -1,6 +1,8 @@
 // The forwarded-header keys of [sites.proxy] (proxy_header_keys.hpp).
 #include "config/proxy_header_keys.hpp"
 
+#include "config/security_keys.hpp"
+
 #include <algorithm>
 
 namespace bws::config::detail {
@@ -8,39 +10,18 @@ namespace {
 
 // Headers the proxy writes itself or that frame the message: configuring them would break
 // the framing or the forwarding rules, so `add` refuses them.
-constexpr std::string_view framing_headers[] = {
-    "content-length", "transfer-encoding", "connection",      "upgrade", "te",
-    "trailer",        "keep-alive",        "proxy-connection"};
+constexpr std::string_view proxy_set_headers[] = {
+    "content-length", "transfer-encoding", "connection", "upgrade",         "te",
+    "trailer",        "keep-alive",        "host",       "proxy-connection"};
 
 bool read_add_headers(value_reader& in, const toml::node& v, site_proxy& p) {
     const auto* t = in.table(v, "[sites.proxy.headers.add]");
     if (t == nullptr)
         return false;
     // Headers go out in the order the operator wrote them.
-    for (const auto& [k, value] : in_file_order(*t)) {
-        const std::string name(k->str());
-        auto text = in.string(*value, "add." + name);
-        const std::string low = lower(name);
-        if (!valid_header_name(name)) {
-            in.out().error(value_reader::pos(*k), "add: '" + name + "' is not a valid header name");
-            continue;
-        }
-        if (std::find(std::begin(framing_headers), std::end(framing_headers), low) !=
-                std::end(framing_headers) ||
-            low == "host") {
-            in.out().error(value_reader::pos(*k),
-                           "add: '" + name + "' is set by the proxy and cannot be configured");
-            continue;
-        }
-        if (!text)
-            continue;
-        if (has_control(*text)) {
-            in.error(*value, "add",
-                     "the value of '" + name + "' contains a line break or control character");
-            continue;
-        }
-        p.headers.add.emplace_back(name, *text);
-    }
+    for (const auto& [k, value] : in_file_order(*t))
+        if (auto entry = read_header_entry(in, *k, *value, "add", proxy_set_headers, "the proxy"))
+            p.headers.add.push_back(std::move(*entry));
     return true;
 }
 

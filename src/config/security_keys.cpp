@@ -5,10 +5,10 @@
 
 namespace bws::config::detail {
 
-std::optional<std::pair<std::string, std::string>> read_header_entry(value_reader& in,
-                                                                     const toml::key& k,
-                                                                     const toml::node& value,
-                                                                     std::string_view label) {
+std::optional<std::pair<std::string, std::string>>
+read_header_entry(value_reader& in, const toml::key& k, const toml::node& value,
+                  std::string_view label, std::span<const std::string_view> reserved,
+                  std::string_view setter) {
     const std::string name(k.str());
     const std::string where = std::string(label) + ": '" + name + "'";
     auto text = in.string(value, std::string(label) + "." + name);
@@ -17,9 +17,9 @@ std::optional<std::pair<std::string, std::string>> read_header_entry(value_reade
         return std::nullopt;
     }
     const std::string low = lower(name);
-    if (low == "content-length" || low == "transfer-encoding" || low == "connection") {
+    if (std::find(reserved.begin(), reserved.end(), low) != reserved.end()) {
         in.out().error(value_reader::pos(k),
-                       where + " is set by the server and cannot be configured");
+                       where + " is set by " + std::string(setter) + " and cannot be configured");
         return std::nullopt;
     }
     if (!text)

@@ -6,6 +6,7 @@
 #include "config/key_table.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,13 +15,18 @@ namespace bws::config::detail {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-// `name = "value"` of a header table (label: "headers", "security_headers"): a valid header
-// name that the server does not set itself, a value without control characters. nullopt
-// when refused (reported at the key or the value).
-std::optional<std::pair<std::string, std::string>> read_header_entry(value_reader& in,
-                                                                     const toml::key& k,
-                                                                     const toml::node& value,
-                                                                     std::string_view label);
+// The framing headers every response's writer sets itself.
+inline constexpr std::string_view server_set_headers[] = {"content-length", "transfer-encoding",
+                                                          "connection"};
+
+// `name = "value"` of a header table (label: "headers", "security_headers", "add"): a valid
+// header name that is not one of `reserved` (lower-case; set by `setter` itself), a value
+// without control characters. nullopt when refused (reported at the key or the value).
+std::optional<std::pair<std::string, std::string>>
+read_header_entry(value_reader& in, const toml::key& k, const toml::node& value,
+                  std::string_view label,
+                  std::span<const std::string_view> reserved = server_set_headers,
+                  std::string_view setter = "the server");
 
 // The safe defaults `security_headers = true` turns on.
 const header_list& default_security_headers();
