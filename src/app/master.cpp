@@ -139,7 +139,7 @@ bool master::start(std::string& error) {
     hand_log_files_to_workers(log_files(initial), *identity);
     upstreams_.prepare(initial);
     upstreams_.commit(options_.config);
-    if (!start_management(error)) {
+    if (!start_management(*identity, error)) {
         return false;
     }
     register_metrics_sites(initial);

@@ -7,6 +7,7 @@
 #include "metrics/exposition.hpp"
 #include "metrics/shared_metrics.hpp"
 #include "net/listeners.hpp"
+#include "net/unix_listener.hpp"
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -45,21 +46,35 @@ void master::register_metrics_sites(const config::snapshot& config) {
     }
 }
 
-bool master::start_management(std::string& error) {
+bool master::start_management(const worker_identity& identity, std::string& error) {
     const auto& m = options_.config->management;
     if (!m.enabled)
         return true;
+    auto handler = [this](const management_request& request, management_server::responder done) {
+        on_management(request, std::move(done));
+    };
+    if (!m.socket.empty()) {
+        // The workers' group may use it (the packaged bws group: bws-health-check, admins in
+        // it). A forked worker closes its copy when it unwinds the master's objects, and
+        // leaves the path alone (net::remove_unix_listener checks who made it).
+        const auto group = identity.change ? identity.gid : static_cast<gid_t>(-1);
+        auto socket = net::open_unix_listener(m.socket, group, 64, handover_.has_value(), error);
+        if (socket.fd < 0) {
+            error = "management API: " + error;
+            return false;
+        }
+        management_ = std::make_unique<management_server>(ioc_, socket, m.socket, handler);
+        management_->start();
+        spdlog::info("management API on unix:{}", m.socket.string());
+        return true;
+    }
     const config::listen_address address{m.host, m.port};
     const int fd = net::open_listener(address, 64, error);
     if (fd < 0) {
         error = "management API: " + error;
         return false;
     }
-    management_ = std::make_unique<management_server>(
-        ioc_, fd, m.host.is_v6(),
-        [this](const management_request& request, management_server::responder done) {
-            on_management(request, std::move(done));
-        });
+    management_ = std::make_unique<management_server>(ioc_, fd, m.host.is_v6(), handler);
     management_->start();
     spdlog::info("management API on http://{}", address.to_string());
     return true;

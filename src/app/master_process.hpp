@@ -124,7 +124,7 @@ private:
     const config::snapshot& current_config() const { return *reloads_.current().config; }
 
     // Management API (master_management.cpp): opened at startup when [management] enabled.
-    bool start_management(std::string& error);
+    bool start_management(const worker_identity& identity, std::string& error);
     void on_management(const management_request& request, management_server::responder done);
     void request_reload_for_api(management_server::responder done);
     void answer_reload_waiters(bool ok);

@@ -32,8 +32,9 @@ std::vector<std::string> restart_required_changes(const snapshot& running, const
     // The master opens the management listener once, at startup (api_key applies on reload).
     const auto& a = running.management;
     const auto& b = loaded.management;
-    if (a.enabled != b.enabled || (b.enabled && (a.host != b.host || a.port != b.port))) {
-        keys.emplace_back("[management] enabled/host/port");
+    if (a.enabled != b.enabled ||
+        (b.enabled && (a.host != b.host || a.port != b.port || a.socket != b.socket))) {
+        keys.emplace_back("[management] enabled/host/port/socket");
     }
     return keys;
 }

@@ -1,6 +1,8 @@
 // The keys of [management] (the master's HTTP API) and the checks between them and the sites.
 #include "config/section_keys.hpp"
 
+#include <sys/un.h>
+
 namespace bws::config::detail {
 namespace {
 
@@ -42,6 +44,21 @@ bool read_api_key(value_reader& in, const toml::node& v, management_section& m) 
     return true;
 }
 
+// A Unix socket path (relative ones from the config file's directory) that fits sun_path.
+bool read_socket(value_reader& in, const toml::node& v, management_section& m) {
+    auto p = in.path(v, "socket");
+    if (!p)
+        return false;
+    if (p->native().size() >= sizeof(sockaddr_un::sun_path)) {
+        in.error(v, "socket",
+                 "'" + p->string() + "' is longer than a Unix socket path can be (" +
+                     std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes)");
+        return false;
+    }
+    m.socket = *p;
+    return true;
+}
+
 } // namespace
 
 const std::vector<key_entry<management_section>>& management_keys() {
@@ -51,8 +68,7 @@ const std::vector<key_entry<management_section>>& management_keys() {
         k::custom("host", read_host),
         k::port("port", &management_section::port),
         k::custom("api_key", read_api_key),
-        k::not_yet("socket", "'socket' in [management]",
-                   "the management API listens on host and port"),
+        k::custom("socket", read_socket),
     };
     return table;
 }
@@ -61,6 +77,17 @@ void check_management(const snapshot& config, const key_positions& where, report
     const auto& m = config.management;
     if (!m.enabled)
         return;
+    if (!m.socket.empty()) {
+        // One listener: a TCP port beside the socket would undo what its permissions give.
+        for (std::string_view key : {"host", "port"})
+            if (where.contains(key)) {
+                out.error(position(where, key, out.at()),
+                          "[management] has both 'socket' and '" + std::string(key) +
+                              "': the API listens on the socket or on host and port, not both");
+                return;
+            }
+        return;
+    }
     for (const auto& site : config.sites) {
         if (site.port == m.port) {
             out.error(position(where, "port", out.at()),

@@ -331,6 +331,9 @@ struct management_section {
     net::ip_address host = *net::ip_address::parse("127.0.0.1");
     std::uint16_t port = 7654;
     std::string api_key; // empty: no key asked for
+    // Set: the API listens on this Unix socket (mode 0660, group of the workers' user)
+    // instead of host and port.
+    std::filesystem::path socket;
 };
 
 struct snapshot {

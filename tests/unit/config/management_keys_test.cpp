@@ -85,7 +85,7 @@ TEST(ManagementKeys, ListenerChangesNeedARestartButTheKeyDoesNot) {
     EXPECT_TRUE(restart_required_changes(*a.config, *b.config).empty());
     auto keys = restart_required_changes(*a.config, *c.config);
     ASSERT_EQ(keys.size(), 1u);
-    EXPECT_EQ(keys[0], "[management] enabled/host/port");
+    EXPECT_EQ(keys[0], "[management] enabled/host/port/socket");
 }
 
 } // namespace
