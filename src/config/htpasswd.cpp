@@ -33,9 +33,21 @@ std::string refusal(std::string_view hash) {
             return "a DES crypt hash (or plain text), which is refused";
         return "not a supported hash (plain text?)";
     }
-    // libxcrypt checks the setting part of the hash (scheme, cost, salt).
+    // libxcrypt checks the setting part (scheme, cost); the length of the checksum after the
+    // last '$' tells a whole hash from a cut one, without computing a hash at load.
     const std::string text(hash);
-    if (crypt_checksalt(text.c_str()) != CRYPT_SALT_OK)
+    const auto last = hash.rfind('$');
+    const std::string_view sum = hash.substr(last + 1);
+    const bool b64 = std::all_of(sum.begin(), sum.end(), [](char c) {
+        return c == '.' || c == '/' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+               (c >= 'a' && c <= 'z');
+    });
+    std::size_t want = 43; // SHA-256-crypt, yescrypt
+    if (hash[1] == '2')
+        want = 53; // bcrypt: 22 characters of salt and 31 of checksum after "$2b$NN$"
+    else if (hash[1] == '6')
+        want = 86;
+    if (crypt_checksalt(text.c_str()) != CRYPT_SALT_OK || !b64 || sum.size() != want)
         return "a malformed hash";
     return {};
 }
@@ -65,10 +77,11 @@ htpasswd_result parse_htpasswd(std::string_view text) {
         if (const auto more = hash.find(':'); more != std::string_view::npos)
             hash = hash.substr(0, more);
         if (const std::string why = refusal(hash); !why.empty()) {
-            result.problems.push_back(
-                {number, "user '" + name + "' has " + why +
-                             " (use bcrypt, yescrypt or SHA-512-crypt: htpasswd -B, "
-                             "mkpasswd -m yescrypt, openssl passwd -6)"});
+            std::string message = "user '" + name + "' has ";
+            message += why;
+            message += " (use bcrypt, yescrypt or SHA-512-crypt: htpasswd -B, mkpasswd -m "
+                       "yescrypt, openssl passwd -6)";
+            result.problems.push_back({number, std::move(message)});
             continue;
         }
         result.users.push_back({name, std::string(hash)});

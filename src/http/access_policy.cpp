@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <memory>
 
 namespace bws::http {
@@ -23,12 +24,12 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
 // Strict base64 (RFC 4648 §4): the standard alphabet, '=' padding only at the end.
 std::optional<std::string> decode_base64(std::string_view in) {
     static constexpr auto table = [] {
-        std::array<signed char, 256> t{};
-        t.fill(-1);
+        std::array<std::uint8_t, 256> t{};
+        t.fill(0xff); // not in the alphabet
         constexpr std::string_view alphabet =
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         for (std::size_t i = 0; i < alphabet.size(); ++i)
-            t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+            t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::uint8_t>(i);
         return t;
     }();
     if (in.size() % 4 != 0)
@@ -41,8 +42,8 @@ std::optional<std::string> decode_base64(std::string_view in) {
     std::uint32_t acc = 0;
     int bits = 0;
     for (std::size_t i = 0; i < in.size() - pad; ++i) {
-        const int v = table[static_cast<unsigned char>(in[i])];
-        if (v < 0)
+        const std::uint8_t v = table[static_cast<unsigned char>(in[i])];
+        if (v == 0xff)
             return std::nullopt;
         acc = (acc << 6) | static_cast<std::uint32_t>(v);
         bits += 6;
