@@ -31,7 +31,7 @@ std::optional<basic_credentials> parse_basic_credentials(std::string_view author
 // Whether `password` matches the user's crypt(3) hash. An unknown user is checked against the
 // first user's hash all the same and the result thrown away, so the time taken does not tell
 // which users exist; hashes are compared in constant time. Costs one hash computation (bcrypt
-// cost 10: a few milliseconds of this thread's CPU).
+// cost 10: tens of milliseconds of this thread's CPU; see auth_cache.hpp).
 bool verify_user(const std::vector<config::htpasswd_user>& users, std::string_view user,
                  std::string_view password);
 

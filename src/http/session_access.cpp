@@ -1,6 +1,7 @@
 // [sites.access] on the session: the client address behind trusted proxies, IP allow/deny
 // rules (403) and basic auth (401), checked before anything else is done for a request.
 #include "http/access_policy.hpp"
+#include "http/auth_cache.hpp"
 #include "http/client_address.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
@@ -32,12 +33,8 @@ bool session<Stream>::check_access(const route_decision& decision, const request
     if (!address_allowed(*access, client)) {
         r.status = 403;
     } else if (auth_required(*access, decision.path)) {
-        auto credentials = parse_basic_credentials(head.authorization);
-        if (credentials && access->users &&
-            verify_user(*access->users, credentials->user, credentials->password)) {
-            remote_user_ = std::move(credentials->user);
+        if (check_basic_auth(*access, head.authorization, remote_user_))
             return true;
-        }
         r.status = 401;
         r.set_header("WWW-Authenticate", basic_challenge(access->realm));
     } else {
