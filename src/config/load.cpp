@@ -2,6 +2,7 @@
 // diagnostics. The keys themselves are described in section_keys.cpp and site_keys.cpp.
 #include "config/load.hpp"
 
+#include "config/access_keys.hpp"
 #include "config/hostname.hpp"
 #include "config/include.hpp"
 #include "config/section_keys.hpp"
@@ -247,6 +248,7 @@ load_result load_string(std::string_view toml_text, const std::string& source_na
         check_filesystem(config, where, out);
         detail::resolve_upstreams(config, out);
         detail::check_upstream_files(config, out);
+        detail::check_auth_files(config, out);
     }
     sort_diagnostics(out.errors, files.names());
     sort_diagnostics(out.warnings, files.names());

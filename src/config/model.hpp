@@ -4,6 +4,7 @@
 
 #include "content/coding.hpp"
 #include "net/address.hpp"
+#include "net/address_set.hpp"
 #include "tls/settings.hpp"
 
 #include <chrono>
@@ -90,6 +91,9 @@ struct security_section {
     // security_headers: sent on every response of every site without its own
     // security_headers; empty when off (the default).
     std::vector<std::pair<std::string, std::string>> headers;
+    // Peers whose X-Forwarded-For names the client (load balancers in front of bws): the
+    // address access rules and the access log use (http/client_address.hpp). Empty: the peer.
+    net::address_set trusted_proxies;
 };
 
 struct logging_section {
@@ -281,6 +285,28 @@ struct cors_policy {
     std::optional<std::chrono::seconds> max_age; // Access-Control-Max-Age, when set
 };
 
+// One htpasswd line: a user and a crypt(3) hash (bcrypt, yescrypt, SHA-512/256-crypt).
+struct htpasswd_user {
+    std::string name;
+    std::string hash;
+};
+
+// [sites.access]: who may use the site, checked before anything else is done for a request.
+struct site_access {
+    net::address_set allow; // empty: every address that is not denied
+    net::address_set deny;  // wins over allow
+    bool require_auth = false;
+    std::string realm = "Restricted";
+    std::filesystem::path auth_file; // absolute
+    source_pos auth_file_pos;
+    // Normalised paths without the leading '/' ("admin"); "" is the whole site. Empty: the
+    // whole site.
+    std::vector<std::string> auth_paths;
+    // auth_file's users sorted by name, read by the loader's environment check (the master
+    // reads it, so it can be root's 0600 file); null without that check: nobody gets in.
+    std::shared_ptr<const std::vector<htpasswd_user>> users;
+};
+
 struct site {
     std::string name;
     std::vector<std::string> hostnames;
@@ -300,7 +326,8 @@ struct site {
     // Whether the fallback also answers paths whose last segment has an extension
     // ("/app.js"): off by default, so a missing asset stays a 404 instead of an HTML page.
     bool fallback_for_extensions = false;
-    std::optional<cors_policy> cors; // set when [sites.access_control] is given
+    std::optional<cors_policy> cors;   // set when [sites.access_control] is given
+    std::optional<site_access> access; // set when [sites.access] is given
     // The site's own security_headers, replacing [security]'s (empty vector: none).
     std::optional<std::vector<std::pair<std::string, std::string>>> security_headers;
     std::optional<std::filesystem::path> access_log; // per-site override; empty = off

@@ -1,6 +1,8 @@
 // [security] and security_headers (security_keys.hpp).
 #include "config/security_keys.hpp"
 
+#include "config/access_keys.hpp"
+
 #include <algorithm>
 
 namespace bws::config::detail {
@@ -84,6 +86,10 @@ const std::vector<key_entry<security_section>>& security_keys() {
         k::custom("security_headers",
                   [](value_reader& in, const toml::node& v, security_section& s) {
                       return read_security_headers(in, v, s.headers);
+                  }),
+        k::custom("trusted_proxies",
+                  [](value_reader& in, const toml::node& v, security_section& s) {
+                      return read_address_list(in, v, "trusted_proxies", s.trusted_proxies);
                   }),
         k::not_yet("rate_limiting", "[security.rate_limiting]", "rate limiting"),
         k::refused("max_request_size",

@@ -1,4 +1,5 @@
 // The keys of a [[sites]] table, and what is checked once the whole table has been read.
+#include "config/access_keys.hpp"
 #include "config/compression_keys.hpp"
 #include "config/cors_keys.hpp"
 #include "config/proxy_keys.hpp"
@@ -195,6 +196,15 @@ const std::vector<key_entry<site_draft>>& site_keys() {
                       if (read_cors(in, v, s.cors.emplace(), what))
                           return true;
                       s.cors.reset(); // not a table: reported
+                      return false;
+                  }),
+        k::custom("access",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      const std::string what =
+                          s.name.empty() ? std::string("site") : "site '" + s.name + "'";
+                      if (read_access(in, v, s.access.emplace(), what))
+                          return true;
+                      s.access.reset(); // not a table: reported
                       return false;
                   }),
         k::not_yet("cache", "[sites.cache]", "cache settings; use cache_control"),

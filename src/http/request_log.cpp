@@ -23,6 +23,7 @@ void log_finished_request(server& owner, site_runtime& site, const request_head&
     record.time = request.time;
     record.site = site.config->name;
     record.client_address = request.client_address;
+    record.remote_user = request.remote_user;
     record.method = head.method_string;
     record.target = head.target;
     record.version_major = static_cast<unsigned>(head.version / 10);

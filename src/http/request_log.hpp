@@ -17,6 +17,7 @@ struct finished_request {
     std::chrono::system_clock::time_point time; // when the request began
     std::chrono::microseconds duration{};       // first byte to last byte written
     std::string_view client_address;
+    std::string_view remote_user; // basic auth's user; empty: none
     unsigned status = 0;
     std::uint64_t body_bytes = 0;
     // HTTPS only: see log::access_record.

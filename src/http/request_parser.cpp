@@ -202,6 +202,16 @@ void request_parser::on_field_impl(bhttp::field name, beast::string_view name_st
     case bhttp::field::expect:
         head_.expect_continue = iequals(trim_ows(v), "100-continue");
         break;
+    case bhttp::field::authorization:
+        // Repeated fields are joined, which no credentials parse as: 401, never a choice.
+        append_list(head_.authorization, v);
+        break;
+    case bhttp::field::unknown:
+        // Beast has no code for X-Forwarded-For (the client address behind trusted proxies).
+        if (name_string.size() == 15 &&
+            iequals(std::string_view(name_string.data(), name_string.size()), "x-forwarded-for"))
+            append_list(head_.x_forwarded_for, v);
+        break;
     default:
         break;
     }

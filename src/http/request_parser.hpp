@@ -38,7 +38,9 @@ struct request_head {
     std::string access_control_request_headers; // repeated fields joined with ", "
     // Accept-Encoding, several fields joined with ", "; nullopt when the request has none.
     std::optional<std::string> accept_encoding;
-    bool no_transform = false; // Cache-Control: no-transform (RFC 9111 §5.2.1.6)
+    bool no_transform = false;   // Cache-Control: no-transform (RFC 9111 §5.2.1.6)
+    std::string authorization;   // repeated fields joined with ", "
+    std::string x_forwarded_for; // repeated fields joined with ", "
     std::string user_agent;
     std::string referer;
     bool has_body = false;

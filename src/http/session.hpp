@@ -77,6 +77,8 @@ private:
     // Sites with [sites.access_control]: answers a CORS preflight (204) whatever the route;
     // false when the request is not one (session_cors.cpp).
     bool answer_cors_preflight(const request_head& head);
+    // [sites.access] (session_access.cpp): false when it answered (403, 401).
+    bool check_access(const route_decision& decision, const request_head& head);
     // Adds the CORS headers of the request being answered to `r`, unless the response (from an
     // upstream) already has them.
     void add_cors_headers(response& r, std::size_t site_index);
@@ -167,6 +169,10 @@ private:
 
     // What the access log needs of the current request.
     std::string client_address_;
+    // The current request's: the client behind trusted proxies when it is not the peer, and
+    // the basic-auth user (empty: none). The access log takes both, then they are cleared.
+    std::string forwarded_client_;
+    std::string remote_user_;
     std::chrono::system_clock::time_point request_time_;
     clock::time_point request_start_;
     std::size_t site_ = 0;

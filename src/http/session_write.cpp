@@ -200,7 +200,12 @@ void session<Stream>::log_request() {
     request.time = request_time_;
     request.duration =
         std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - request_start_);
-    request.client_address = client_address_;
+    // Taken for this line and cleared, so a next request that fails before check_access
+    // (a 400) does not inherit them.
+    const std::string forwarded = std::exchange(forwarded_client_, {});
+    const std::string user = std::exchange(remote_user_, {});
+    request.client_address = forwarded.empty() ? client_address_ : forwarded;
+    request.remote_user = user;
     request.status = status_;
     request.body_bytes = body_bytes_;
     if constexpr (handshaking_stream<Stream>) {

@@ -23,6 +23,8 @@ std::string_view reason_phrase(unsigned status) {
         return "Permanent Redirect";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:

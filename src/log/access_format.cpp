@@ -149,9 +149,13 @@ void append_json_string(std::string& out, std::string_view text) {
 
 void append_combined(std::string& out, const access_record& r) {
     out += r.client_address.empty() ? std::string_view("-") : r.client_address;
-    // The remote-user field carries a verified client certificate's subject (quoted: it has
-    // spaces and commas), as the client's identity.
-    if (r.client_subject.empty()) {
+    // The remote-user field carries the basic-auth user (nginx's $remote_user) or else a
+    // verified client certificate's subject (quoted: it has spaces and commas).
+    if (!r.remote_user.empty()) {
+        out += " - ";
+        append_escaped(out, r.remote_user);
+        out += " [";
+    } else if (r.client_subject.empty()) {
         out += " - - [";
     } else {
         out += " - \"";
@@ -197,6 +201,10 @@ void append_json(std::string& out, const access_record& r) {
         append_json_string(out, r.tls_version);
         out += ",\"tls_cipher\":";
         append_json_string(out, r.tls_cipher);
+    }
+    if (!r.remote_user.empty()) {
+        out += ",\"user\":";
+        append_json_string(out, r.remote_user);
     }
     if (!r.client_subject.empty()) {
         out += ",\"client_subject\":";

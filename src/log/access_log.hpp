@@ -20,6 +20,7 @@ struct access_record {
     std::chrono::system_clock::time_point time; // when the request arrived
     std::string_view site;
     std::string_view client_address;
+    std::string_view remote_user; // basic auth (nginx's $remote_user); empty: none
     std::string_view method;
     std::string_view target;
     unsigned version_major = 1;

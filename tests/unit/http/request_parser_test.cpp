@@ -129,3 +129,18 @@ TEST(RequestParser, BodySinkTakesTheBody) {
 }
 
 } // namespace
+
+// [sites.access] reads X-Forwarded-For (no Beast field code) and Authorization; repeated
+// fields are joined in order.
+TEST(RequestParser, KeepsForwardedForAndAuthorization) {
+    bws::config::limits limits;
+    bws::http::request_parser parser(limits);
+    const std::string raw = "GET / HTTP/1.1\r\nHost: x\r\nx-forwarded-for: 192.0.2.1\r\n"
+                            "Authorization: Basic YTpi\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n"
+                            "X-Forwarded-Fox: 1.1.1.1\r\n\r\n";
+    boost::beast::error_code ec;
+    parser.put(boost::asio::const_buffer(raw.data(), raw.size()), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(parser.head().x_forwarded_for, "192.0.2.1, 10.0.0.1, 10.0.0.2");
+    EXPECT_EQ(parser.head().authorization, "Basic YTpi");
+}

@@ -130,6 +130,22 @@ TEST_F(LogAccessFormat, TlsFieldsInJsonAndTheClientSubjectAsRemoteUser) {
         << out;
 }
 
+TEST_F(LogAccessFormat, BasicAuthUserAsRemoteUserAndJsonUser) {
+    auto r = sample(t0);
+    r.remote_user = "alice";
+    std::string out;
+    append_combined(out, r);
+    EXPECT_EQ(out.rfind("192.0.2.7 - alice [28/Nov/2026:", 0), 0u) << out;
+    out.clear();
+    append_json(out, r);
+    auto o = boost::json::parse(out).as_object();
+    EXPECT_EQ(o.at("user").as_string(), "alice");
+    r.remote_user = "";
+    out.clear();
+    append_json(out, r);
+    EXPECT_FALSE(boost::json::parse(out).as_object().contains("user"));
+}
+
 TEST_F(LogAccessFormat, JsonEscapesQuotesControlCharsAndInvalidUtf8) {
     auto r = sample(t0);
     const std::string hostile = "q\"b\\s\n\r\t\x01\x1f\x7f \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 "

@@ -1,0 +1,55 @@
+// [sites.access] on the session: the client address behind trusted proxies, IP allow/deny
+// rules (403) and basic auth (401), checked before anything else is done for a request.
+#include "http/access_policy.hpp"
+#include "http/auth_cache.hpp"
+#include "http/client_address.hpp"
+#include "http/server.hpp"
+#include "http/session.hpp"
+
+namespace bws::http {
+
+template <class Stream>
+bool session<Stream>::check_access(const route_decision& decision, const request_head& head) {
+    // The server's own endpoint answers load balancers and monitors, whatever a site allows.
+    if (decision.kind == route_kind::health || decision.kind == route_kind::health_detailed)
+        return true;
+    const auto& trusted = server_.config().security.trusted_proxies;
+    const auto& access = server_.site(site_).config->access;
+    if (!access && trusted.empty())
+        return true; // nothing configured: no parsing, no lookups
+    const auto peer = net::ip_address::parse(client_address_);
+    if (!peer)
+        return true; // not an IP connection (the peer went away): nothing to match
+    net::ip_address client = *peer;
+    if (!trusted.empty()) {
+        client = resolve_client_address(*peer, head.x_forwarded_for, trusted);
+        if (client != *peer)
+            forwarded_client_ = client.to_string(); // what the access log shows
+    }
+    if (!access)
+        return true;
+    response r;
+    r.use_error_page = true;
+    if (!address_allowed(*access, client)) {
+        r.status = 403;
+    } else if (auth_required(*access, decision.path)) {
+        if (check_basic_auth(*access, head.authorization, remote_user_))
+            return true;
+        r.status = 401;
+        r.set_header("WWW-Authenticate", basic_challenge(access->realm));
+    } else {
+        return true;
+    }
+    if (!parser_->is_done())
+        keep_alive_ = false; // a body nothing reads: answered, then the connection closes
+    respond(std::move(r), site_, decision.head);
+    return false;
+}
+
+#define BWS_SESSION_ACCESS(Stream)                                                                 \
+    template bool session<Stream>::check_access(const route_decision&, const request_head&);
+BWS_SESSION_ACCESS(plain_stream)
+BWS_SESSION_ACCESS(tls_stream)
+#undef BWS_SESSION_ACCESS
+
+} // namespace bws::http
