@@ -5,7 +5,7 @@ set -eu
 
 build_pkgs="build-essential cmake ninja-build pkgconf ccache libboost1.81-dev
 libboost-json1.81-dev libssl-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libsystemd-dev
-zlib1g-dev libbrotli-dev libzstd-dev googletest libgtest-dev"
+zlib1g-dev libbrotli-dev libzstd-dev libcrypt-dev googletest libgtest-dev"
 # Tests: the packaging and real-systemd system tests, the shell-script tests (openssl makes
 # their certificates; testssl.sh scans bws's TLS defaults; slowhttptest attacks it) and the
 # benchmark peers; python3-prometheus-client parses /metrics in the metrics test.
