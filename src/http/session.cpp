@@ -268,6 +268,8 @@ void session<Stream>::handle_request() {
     if (requests_ >= server_.limits().max_keepalive_requests || server_.draining())
         keep_alive_ = false;
 
+    if (over_rate_limit(decision))
+        return;
     if (redirect_to_https(decision, head))
         return;
     if (answer_cors_preflight(head))
