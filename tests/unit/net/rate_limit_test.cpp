@@ -111,6 +111,7 @@ TEST(RateLimitTable, ThreadsNeverAdmitMoreThanTheBurst) {
     const auto client = client_key(make_address("203.0.113.5"));
     std::atomic<int> total{0};
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int t = 0; t < 8; ++t)
         threads.emplace_back(
             [&] { total += admitted(*table, server_rate_bucket, client, rule, second, 200); });
@@ -125,6 +126,7 @@ TEST(RateLimitTable, ForkedProcessesShareTheLimit) {
     const auto rule = rate_limit_rule::make(1, 30);
     const auto client = client_key(make_address("203.0.113.77"));
     std::vector<pid_t> children;
+    children.reserve(3);
     for (int p = 0; p < 3; ++p) {
         const pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
