@@ -23,7 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from bws_harness import (LOOPBACK, TIMEOUT, Bws, Connection, expect, expect_eq,  # noqa: E402
-                         free_ports, run_checks, wait_until)
+                         free_ports, http, run_checks, wait_until)
 
 BURST = 5
 ERROR_PAGE = b"<h1>slow down</h1>"
@@ -37,6 +37,9 @@ workers = {s.workers}
 pid_file = "{s.pid_file}"
 [logging]
 access_log_format = "json"
+[management]
+enabled = true
+port = {s.mgmt}
 [security.rate_limiting]
 requests_per_minute = 1
 burst_size = {burst}
@@ -91,7 +94,7 @@ class Server:
             f.write(b"hello")
         with open(os.path.join(self.www, "429.html"), "wb") as f:
             f.write(ERROR_PAGE)
-        self.port, = free_ports(1)
+        self.port, self.mgmt = free_ports(2)
         self.pid_file = os.path.join(root, "bws.pid")
         self.config = os.path.join(root, "bws.toml")
         self.write_config(BURST)
@@ -190,6 +193,21 @@ def check_the_429_is_in_the_access_log(s):
               "status, client and site")
 
 
+def rate_limited_total(s, site):
+    r = http(s.mgmt, "/metrics")
+    expect_eq(r.status, 200, "GET /metrics")
+    for line in r.body.decode().splitlines():
+        if line.startswith(f'bws_rate_limited_requests_total{{site="{site}"}} '):
+            return int(line.split()[-1])
+    return 0
+
+
+def check_refusals_are_counted_in_metrics(s):
+    before = rate_limited_total(s, "own")
+    expect_eq(s.statuses("127.0.0.21", 5, host="own.test"), burst(2, 3), "own limit")
+    expect_eq(rate_limited_total(s, "own") - before, 3, "bws_rate_limited_requests_total")
+
+
 def check_health_is_never_limited(s):
     s.statuses("127.0.0.19", BURST)
     expect_eq(s.get("127.0.0.19", target="/health").status, 200, "/health of a limited client")
@@ -234,7 +252,8 @@ COMMON = [check_a_burst_passes_then_429_with_retry_after, check_another_client_i
           check_sites_without_their_own_limit_share_one_budget]
 TWO_ONLY = [check_a_site_with_enabled_false_is_not_limited,
             check_keep_alive_requests_count_one_by_one, check_the_429_is_in_the_access_log,
-            check_health_is_never_limited, check_config_errors_name_the_place,
+            check_refusals_are_counted_in_metrics, check_health_is_never_limited,
+            check_config_errors_name_the_place,
             check_a_reload_keeps_the_state_and_applies_the_new_rate]
 
 
