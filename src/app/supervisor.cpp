@@ -4,6 +4,7 @@
 #include "app/proctitle.hpp"
 #include "metrics/shared_metrics.hpp"
 #include "net/conn_limit.hpp"
+#include "net/rate_limit.hpp"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -85,6 +86,8 @@ supervisor::supervisor(asio::io_context& ioc, callbacks cb) : ioc_(ioc), cb_(std
     if (net::conn_limit_table::shared() == nullptr)
         spdlog::warn("cannot map the per-address connection table: max_connections_per_ip is "
                      "not enforced");
+    if (net::rate_limit_table::shared() == nullptr)
+        spdlog::warn("cannot map the shared request rate table: rate limits are not enforced");
     if (metrics::region::shared() == nullptr)
         spdlog::warn("cannot map the shared metrics region: /metrics shows no request counters");
 }

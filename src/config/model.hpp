@@ -85,6 +85,20 @@ struct daemon_section {
     bool allow_root_workers = false; // workers stay root only when this is set
 };
 
+// [security.rate_limiting] or a site's [sites.rate_limit]: requests per client address
+// (IPv4 address, IPv6 /64) over all workers (net/rate_limit.hpp); over it: 429.
+struct rate_limit {
+    bool enabled = true;
+    std::uint32_t requests_per_minute = 0; // the steady rate, > 0 when enabled
+    std::uint32_t burst_size = 0;          // requests at once from a full bucket, > 0
+    // Clients never limited. A site's table without its own whitelist keeps the server's.
+    std::vector<net::address_block> whitelist;
+    bool whitelist_given = false;
+    // Which shared state the limit counts in (net::rate_bucket): the server-wide limit's, or
+    // the site's by name, so a reload keeps it.
+    std::uint64_t bucket = 0;
+};
+
 // [security]: what every site's responses carry unless the site says otherwise.
 struct security_section {
     bool hide_server_header = false; // no "Server:" line, whatever [server] server_header says
@@ -94,6 +108,9 @@ struct security_section {
     // Peers whose X-Forwarded-For names the client (load balancers in front of bws): the
     // address access rules and the access log use (http/client_address.hpp). Empty: the peer.
     net::address_set trusted_proxies;
+    // The limit of every site without its own [sites.rate_limit]; one budget per client for
+    // all of them.
+    std::optional<config::rate_limit> rate_limiting;
 };
 
 struct logging_section {
@@ -336,6 +353,9 @@ struct site {
     bool redirect_to_https = false;
     std::optional<site_proxy> proxy; // set when [sites.proxy] is enabled
     site_compression compression;
+    // [sites.rate_limit]: the site's own limit, replacing [security.rate_limiting]
+    // (enabled = false: the site is not limited).
+    std::optional<config::rate_limit> rate_limit;
     source_pos pos;
 };
 

@@ -2,6 +2,7 @@
 #include "config/security_keys.hpp"
 
 #include "config/access_keys.hpp"
+#include "config/rate_limit_keys.hpp"
 
 #include <algorithm>
 
@@ -92,6 +93,14 @@ const std::vector<key_entry<security_section>>& security_keys() {
                       return read_address_list(in, v, "trusted_proxies", s.trusted_proxies);
                   }),
         k::not_yet("rate_limiting", "[security.rate_limiting]", "rate limiting"),
+        k::custom("rate_limiting",
+                  [](value_reader& in, const toml::node& v, security_section& s) {
+                      if (read_rate_limit(in, v, s.rate_limiting.emplace(),
+                                          "[security.rate_limiting]"))
+                          return true;
+                      s.rate_limiting.reset(); // not a table: reported
+                      return false;
+                  }),
         k::refused("max_request_size",
                    "'max_request_size' is not used: set max_body_size in [server.limits]"),
         k::refused("allowed_origins",

@@ -3,10 +3,12 @@
 #include "config/compression_keys.hpp"
 #include "config/cors_keys.hpp"
 #include "config/proxy_keys.hpp"
+#include "config/rate_limit_keys.hpp"
 #include "config/section_keys.hpp"
 #include "config/security_keys.hpp"
 #include "config/ssl_keys.hpp"
 #include "files/path.hpp"
+#include "net/rate_limit.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -207,6 +209,13 @@ const std::vector<key_entry<site_draft>>& site_keys() {
                       s.access.reset(); // not a table: reported
                       return false;
                   }),
+        k::custom("rate_limit",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      if (read_rate_limit(in, v, s.rate_limit.emplace(), "[sites.rate_limit]"))
+                          return true;
+                      s.rate_limit.reset(); // not a table: reported
+                      return false;
+                  }),
         k::not_yet("cache", "[sites.cache]", "cache settings; use cache_control"),
         k::not_yet("api_only", "'api_only'", "management API"),
     };
@@ -259,6 +268,8 @@ void read_site(value_reader& in, const toml::table& t, snapshot& config, positio
             at.error_pages[status] = page_pos;
         }
     }
+    if (s.rate_limit)
+        s.rate_limit->bucket = net::rate_bucket(s.name);
     config.sites.push_back(static_cast<site&&>(s));
 }
 

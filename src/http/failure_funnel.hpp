@@ -27,6 +27,7 @@ enum class failure_kind {
                      // certificate, refused SNI); a client that just left is benign
     conn_limit,      // a connection closed at accept: its address was at max_connections_per_ip
     conn_limit_full, // the per-address table had no free slot: admitted without a count
+    rate_limit_full, // the rate table had no free slot: the request was served uncounted
     upstream,        // a proxied request's upstream refused, timed out, broke off or answered
                      // with a malformed response
     count_           // number of kinds, not a kind

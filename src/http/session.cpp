@@ -268,6 +268,11 @@ void session<Stream>::handle_request() {
     if (requests_ >= server_.limits().max_keepalive_requests || server_.draining())
         keep_alive_ = false;
 
+    // The client behind trusted proxies first: both checks count and match that address. The
+    // rate limit before the access rules, so that guessing passwords is limited too.
+    resolve_forwarded_client(head);
+    if (over_rate_limit(decision))
+        return;
     if (!check_access(decision, head))
         return;
     if (redirect_to_https(decision, head))

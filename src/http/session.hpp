@@ -77,8 +77,17 @@ private:
     // Sites with [sites.access_control]: answers a CORS preflight (204) whatever the route;
     // false when the request is not one (session_cors.cpp).
     bool answer_cors_preflight(const request_head& head);
+    // forwarded_client_ from X-Forwarded-For when the peer is a trusted proxy
+    // (session_access.cpp).
+    void resolve_forwarded_client(const request_head& head);
     // [sites.access] (session_access.cpp): false when it answered (403, 401).
     bool check_access(const route_decision& decision, const request_head& head);
+    // [security.rate_limiting] / [sites.rate_limit]: answers 429 with Retry-After when the
+    // client is over the limit of the request's site; false when the request goes on
+    // (session_rate_limit.cpp).
+    bool over_rate_limit(const route_decision& decision);
+    // The address the rate limit counts the request under (text, as client_address_).
+    const std::string& rate_limit_client() const;
     // Adds the CORS headers of the request being answered to `r`, unless the response (from an
     // upstream) already has them.
     void add_cors_headers(response& r, std::size_t site_index);

@@ -9,28 +9,33 @@
 namespace bws::http {
 
 template <class Stream>
+void session<Stream>::resolve_forwarded_client(const request_head& head) {
+    const auto& trusted = server_.config().security.trusted_proxies;
+    if (trusted.empty())
+        return; // nothing configured: no parsing, no lookups
+    const auto peer = net::ip_address::parse(client_address_);
+    if (!peer)
+        return; // not an IP connection (the peer went away)
+    const auto client = resolve_client_address(*peer, head.x_forwarded_for, trusted);
+    if (client != *peer)
+        forwarded_client_ = client.to_string(); // what the access log and the limits use
+}
+
+template <class Stream>
 bool session<Stream>::check_access(const route_decision& decision, const request_head& head) {
     // The server's own endpoint answers load balancers and monitors, whatever a site allows.
     if (decision.kind == route_kind::health || decision.kind == route_kind::health_detailed)
         return true;
-    const auto& trusted = server_.config().security.trusted_proxies;
     const auto& access = server_.site(site_).config->access;
-    if (!access && trusted.empty())
-        return true; // nothing configured: no parsing, no lookups
-    const auto peer = net::ip_address::parse(client_address_);
-    if (!peer)
-        return true; // not an IP connection (the peer went away): nothing to match
-    net::ip_address client = *peer;
-    if (!trusted.empty()) {
-        client = resolve_client_address(*peer, head.x_forwarded_for, trusted);
-        if (client != *peer)
-            forwarded_client_ = client.to_string(); // what the access log shows
-    }
     if (!access)
         return true;
+    const auto client =
+        net::ip_address::parse(forwarded_client_.empty() ? client_address_ : forwarded_client_);
+    if (!client)
+        return true; // not an IP connection (the peer went away): nothing to match
     response r;
     r.use_error_page = true;
-    if (!address_allowed(*access, client)) {
+    if (!address_allowed(*access, *client)) {
         r.status = 403;
     } else if (auth_required(*access, decision.path)) {
         if (check_basic_auth(*access, head.authorization, remote_user_))
@@ -47,6 +52,7 @@ bool session<Stream>::check_access(const route_decision& decision, const request
 }
 
 #define BWS_SESSION_ACCESS(Stream)                                                                 \
+    template void session<Stream>::resolve_forwarded_client(const request_head&);                  \
     template bool session<Stream>::check_access(const route_decision&, const request_head&);
 BWS_SESSION_ACCESS(plain_stream)
 BWS_SESSION_ACCESS(tls_stream)

@@ -45,6 +45,8 @@ std::string_view reason_phrase(unsigned status) {
         return "Range Not Satisfiable";
     case 421:
         return "Misdirected Request";
+    case 429:
+        return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
     case 500:

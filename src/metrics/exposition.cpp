@@ -176,6 +176,8 @@ std::string render(const totals& t, format f, std::uint64_t now_s) {
     per_site(w, t, "bws_upstream_failures",
              "Proxied requests that got no response from an upstream.",
              &site_cells::upstream_failures);
+    per_site(w, t, "bws_rate_limited_requests",
+             "Requests refused with 429 by the rate limit, by site.", &site_cells::rate_limited);
     w.family("bws_upstream_duration_seconds", "histogram",
              "Time from picking an upstream to the end of the proxied response.");
     for (const auto& s : t.sites)

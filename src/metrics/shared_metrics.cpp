@@ -221,6 +221,11 @@ void count_handshake(std::size_t site, bool failed) {
         add(cells->tls_failures);
 }
 
+void count_rate_limited(std::size_t site) {
+    if (auto* cells = site_of(site))
+        add(cells->rate_limited);
+}
+
 void count_log_lines_dropped(std::uint64_t lines) {
     if (auto* slot = region::current())
         add(slot->log_lines_dropped, lines);

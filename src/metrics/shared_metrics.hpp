@@ -49,6 +49,7 @@ struct site_cells {
     std::uint64_t upstream_failures;
     std::uint64_t upstream_duration[duration_buckets];
     std::uint64_t upstream_duration_sum_us;
+    std::uint64_t rate_limited; // requests answered 429 by the rate limit
 };
 
 // Counters and gauges of one process (a worker's slot) or of the retired accumulator.
@@ -143,6 +144,7 @@ void count_request(std::size_t site, std::string_view method, unsigned status,
                    std::uint64_t bytes_in, std::uint64_t bytes_out, std::uint64_t duration_us);
 void count_upstream(std::size_t site, bool failed, std::uint64_t duration_us);
 void count_handshake(std::size_t site, bool failed);
+void count_rate_limited(std::size_t site);
 void count_log_lines_dropped(std::uint64_t lines);
 void count_connection(int delta); // +1 accepted, -1 closed
 void set_idle_connections(std::int64_t idle);
