@@ -118,7 +118,7 @@ std::optional<std::chrono::seconds> parse_hsts_max_age(std::string_view text, st
         return std::nullopt;
     if (*ms % second_ms != 0) {
         error = "duration '" + std::string(text) +
-                "' is not a whole number of seconds (HSTS max-age is sent in seconds)";
+                "' is not a whole number of seconds (a max-age is sent in seconds)";
         return std::nullopt;
     }
     return std::chrono::seconds{*ms / second_ms};

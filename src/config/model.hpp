@@ -281,6 +281,40 @@ struct site_compression {
     bool precompressed = false; // serve x.br / x.zst / x.gz beside x
 };
 
+// [sites.cache]: Cache-Control, Expires and validators of static-file responses.
+// A Cache-Control value and the max-age it carries (what Expires is computed from).
+struct cache_header {
+    std::string value;                           // the header's value, never empty
+    std::optional<std::chrono::seconds> max_age; // its max-age directive, if any
+};
+
+// One pattern of a rule's `match`: a file whose URL path starts with `prefix` at a segment
+// boundary and whose name ends with `suffix` (ASCII case-insensitively).
+struct cache_pattern {
+    std::string prefix; // "" (any path) or "/assets" (no trailing '/'): the path or beneath it
+    std::string suffix; // "" (any name) or ".css", lower-case
+};
+
+// One [[sites.cache.rules]] entry; the first rule that matches a file gives its header.
+struct cache_rule {
+    std::vector<cache_pattern> patterns; // any of them
+    cache_header header;
+    source_pos pos;
+};
+
+struct site_cache {
+    bool enabled = false;      // the table absent: off; present: on unless enabled = false
+    bool etag = true;          // etag_enabled: ETag sent, If-Match/If-None-Match evaluated
+    bool last_modified = true; // last_modified_enabled: Last-Modified, If-*-Since evaluated
+    bool expires = false;      // also Expires = now + max-age, where a max-age applies
+    std::chrono::seconds max_age_static{3600};
+    std::chrono::seconds max_age_dynamic{300};
+    // [sites.cache] cache_control, or the site's cache_control shorthand: every file no rule
+    // matches gets it instead of the static/dynamic default.
+    std::optional<cache_header> cache_control;
+    std::vector<cache_rule> rules; // in file order
+};
+
 // One [[sites]] entry, normalised: hostnames lower-case without a trailing dot, the primary
 // hostname first; wildcard names keep their leading "*.".
 // [sites.access_control]: CORS. Origins are compared as serialised by browsers
@@ -334,7 +368,6 @@ struct site {
     std::vector<std::string> index_files{"index.html", "index.htm"};
     std::vector<std::pair<std::string, std::string>> headers; // in file order
     std::map<unsigned, std::filesystem::path> error_pages;    // status -> absolute path
-    std::optional<std::string> cache_control;                 // default Cache-Control
     // A directory without an index file is listed (HTML, or JSON when asked) instead of 404.
     bool directory_listing = false;
     // Single-page apps: a GET/HEAD for a path that does not exist is answered with this file
@@ -356,6 +389,7 @@ struct site {
     // [sites.rate_limit]: the site's own limit, replacing [security.rate_limiting]
     // (enabled = false: the site is not limited).
     std::optional<config::rate_limit> rate_limit;
+    site_cache cache;
     source_pos pos;
 };
 

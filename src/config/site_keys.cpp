@@ -1,5 +1,6 @@
 // The keys of a [[sites]] table, and what is checked once the whole table has been read.
 #include "config/access_keys.hpp"
+#include "config/cache_keys.hpp"
 #include "config/compression_keys.hpp"
 #include "config/cors_keys.hpp"
 #include "config/proxy_keys.hpp"
@@ -29,6 +30,8 @@ struct site_draft : site {
     std::vector<std::tuple<unsigned, std::string, source_pos>> pages; // status, file, where
     std::optional<ssl_draft> ssl;                                     // [sites.ssl], when given
     std::optional<proxy_draft> proxy_table;                           // [sites.proxy], when given
+    bool cache_table = false;                                         // [sites.cache] given
+    std::optional<source_pos> cache_shorthand; // where the site's own cache_control is
 };
 
 bool read_hostname(value_reader& in, const toml::node& v, site_draft& s) {
@@ -116,15 +119,14 @@ bool read_error_pages(value_reader& in, const toml::node& v, site_draft& s) {
     return true;
 }
 
+// The site's cache_control: a shorthand for a [sites.cache] table holding only that key.
 bool read_cache_control(value_reader& in, const toml::node& v, site_draft& s) {
-    auto x = in.nonempty_string(v, "cache_control");
-    if (!x)
+    auto header = read_cache_header(in, v, "cache_control");
+    if (!header)
         return false;
-    if (has_control(*x)) {
-        in.error(v, "cache_control", "contains a line break or control character");
-        return false;
-    }
-    s.cache_control = *x;
+    s.cache.enabled = true;
+    s.cache.cache_control = std::move(*header);
+    s.cache_shorthand = value_reader::pos(v);
     return true;
 }
 
@@ -216,7 +218,11 @@ const std::vector<key_entry<site_draft>>& site_keys() {
                       s.rate_limit.reset(); // not a table: reported
                       return false;
                   }),
-        k::not_yet("cache", "[sites.cache]", "cache settings; use cache_control"),
+        k::custom("cache",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      s.cache_table = read_cache(in, v, s.cache);
+                      return s.cache_table;
+                  }),
         k::not_yet("api_only", "'api_only'", "management API"),
     };
     return table;
@@ -253,6 +259,12 @@ void read_site(value_reader& in, const toml::table& t, snapshot& config, positio
     at.hostnames.insert(at.hostnames.end(), s.alias_pos.begin(), s.alias_pos.end());
     if (!s.primary && s.hostnames_empty)
         out.error(s.pos, what + " has an empty hostnames list and no hostname");
+
+    // One place says how the site's files are cached: a table and the shorthand beside it
+    // would leave the reader guessing which one wins.
+    if (s.cache_table && s.cache_shorthand)
+        out.error(*s.cache_shorthand, what + ": cache_control and [sites.cache] are both given; "
+                                             "move cache_control into [sites.cache]");
 
     if (s.ssl) {
         s.tls = finish_ssl(*s.ssl, what, out);

@@ -75,27 +75,31 @@ bool etag_list_matches(std::string_view list, std::string_view etag, etag_compar
 }
 
 precondition evaluate_preconditions(const request_info& request, std::string_view etag,
-                                    std::int64_t last_modified, std::int64_t now) {
-    if (!request.if_match.empty()) {
-        if (!etag_list_matches(request.if_match, etag, etag_compare::strong))
+                                    std::optional<std::int64_t> last_modified, std::int64_t now) {
+    const std::string_view if_match = etag.empty() ? std::string_view() : request.if_match;
+    const std::string_view if_none_match =
+        etag.empty() ? std::string_view() : request.if_none_match;
+    if (!if_match.empty()) {
+        if (!etag_list_matches(if_match, etag, etag_compare::strong))
             return precondition::failed;
-    } else if (!request.if_unmodified_since.empty()) {
+    } else if (!request.if_unmodified_since.empty() && last_modified) {
         auto date = parse_http_date(request.if_unmodified_since);
-        if (date && last_modified > *date)
+        if (date && *last_modified > *date)
             return precondition::failed;
     }
-    if (!request.if_none_match.empty()) {
-        if (etag_list_matches(request.if_none_match, etag, etag_compare::weak))
+    if (!if_none_match.empty()) {
+        if (etag_list_matches(if_none_match, etag, etag_compare::weak))
             return precondition::not_modified;
-    } else if (!request.if_modified_since.empty()) {
+    } else if (!request.if_modified_since.empty() && last_modified) {
         auto date = parse_http_date(request.if_modified_since);
-        if (date && *date <= now && last_modified <= *date)
+        if (date && *date <= now && *last_modified <= *date)
             return precondition::not_modified;
     }
     return precondition::proceed;
 }
 
-bool if_range_allows(std::string_view if_range, std::string_view etag, std::int64_t last_modified) {
+bool if_range_allows(std::string_view if_range, std::string_view etag,
+                     std::optional<std::int64_t> last_modified) {
     if_range = http::trim_ows(if_range);
     if (if_range.empty())
         return true;
@@ -108,7 +112,7 @@ bool if_range_allows(std::string_view if_range, std::string_view etag, std::int6
                !ours_weak && theirs == ours;
     }
     auto date = parse_http_date(if_range);
-    return date && *date == last_modified;
+    return date && last_modified && *date == *last_modified;
 }
 
 } // namespace bws::files

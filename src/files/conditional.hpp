@@ -4,6 +4,7 @@
 #include "files/static_handler.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,12 +28,16 @@ enum class precondition {
 
 // RFC 9110 §13.2.2 order for a GET/HEAD of an existing representation:
 // If-Match (strong) → else If-Unmodified-Since → If-None-Match (weak) → else If-Modified-Since.
-// Unparsable dates, and If-Modified-Since dates later than `now`, are ignored.
+// Unparsable dates, and If-Modified-Since dates later than `now`, are ignored. A validator the
+// response does not carry (an empty `etag`, no `last_modified`: [sites.cache] turned it off)
+// makes the headers that compare with it ignored, as if absent.
 precondition evaluate_preconditions(const request_info& request, std::string_view etag,
-                                    std::int64_t last_modified, std::int64_t now);
+                                    std::optional<std::int64_t> last_modified, std::int64_t now);
 
 // If-Range (§13.1.5): the range applies only if the value is the current strong ETag or an
-// HTTP-date equal to Last-Modified. An empty header always allows the range.
-bool if_range_allows(std::string_view if_range, std::string_view etag, std::int64_t last_modified);
+// HTTP-date equal to Last-Modified. An empty header always allows the range; one naming a
+// validator the response does not carry never does (the whole file is sent).
+bool if_range_allows(std::string_view if_range, std::string_view etag,
+                     std::optional<std::int64_t> last_modified);
 
 } // namespace bws::files

@@ -4,6 +4,7 @@
 #include "files/static_handler.hpp"
 
 #include "content/negotiate.hpp"
+#include "files/cache_policy.hpp"
 #include "files/compression.hpp"
 #include "files/conditional.hpp"
 #include "files/dir_listing.hpp"
@@ -57,7 +58,7 @@ struct static_handler::impl {
     impl(const config::site& site, const config::limits& limits, std::shared_ptr<file_cache> c,
          std::shared_ptr<content::compressed_cache> z)
         : site_name(site.name), root_path(site.static_dir.string()), root(site.static_dir),
-          index_files(site.index_files), cache_control(site.cache_control),
+          index_files(site.index_files), caching(site.cache),
           directory_listing(site.directory_listing), fallback(site.fallback),
           fallback_for_extensions(site.fallback_for_extensions), max_ranges(limits.max_ranges),
           compression(site.compression), cache(std::move(c)), compressed(std::move(z)) {
@@ -91,7 +92,7 @@ struct static_handler::impl {
     std::shared_ptr<const file_entry>
     precompressed_sibling(const file_entry& entry, std::string_view name, content::coding c) const;
     http::response serve_variant(const request_info& request, const variant& v,
-                                 std::string_view type) const;
+                                 std::string_view type, cache_policy::choice cache) const;
     http::response open_failed(std::string_view relative, int err) const;
     http::response list_directory(const request_info& request, const std::string& relative) const;
     bool fallback_applies(const request_info& request) const;
@@ -104,7 +105,7 @@ struct static_handler::impl {
     mutable root_dir root;
     mutable bool said_removed = false;
     std::vector<std::string> index_files;
-    std::optional<std::string> cache_control;
+    cache_policy caching;
     bool directory_listing;
     std::optional<std::string> fallback;
     bool fallback_for_extensions;
@@ -276,8 +277,9 @@ http::response static_handler::impl::serve_file(const request_info& request,
                                                 const file_entry& entry,
                                                 std::string_view name) const {
     const std::string_view type = mime_type_for(name);
+    const cache_policy::choice cache = caching.choose(name);
     if (!compressible(compression, type, name))
-        return serve_variant(request, variant::identity(entry), type);
+        return serve_variant(request, variant::identity(entry), type, cache);
 
     auto choose = [&](bool allow_on_the_fly, variant& out) {
         std::vector<content::coding> candidates = compression.algorithms;
@@ -317,7 +319,7 @@ http::response static_handler::impl::serve_file(const request_info& request,
     bool ok = choose(!request.no_transform && !ranged, v);
     if (!ok && ranged && !request.no_transform)
         ok = choose(true, v);
-    http::response r = ok ? serve_variant(request, v, type) : error(406);
+    http::response r = ok ? serve_variant(request, v, type, cache) : error(406);
     r.set_header("Vary", "Accept-Encoding");
     return r;
 }
@@ -343,16 +345,25 @@ static_handler::impl::precompressed_sibling(const file_entry& entry, std::string
 }
 
 http::response static_handler::impl::serve_variant(const request_info& request, const variant& v,
-                                                   std::string_view type) const {
+                                                   std::string_view type,
+                                                   cache_policy::choice cache) const {
     const file_entry& entry = *v.file;
     const bool encoded = v.encoding != content::coding::identity;
+    // A validator turned off is neither sent nor compared with (conditional.hpp).
+    const std::string_view etag = caching.etag() ? std::string_view(v.etag) : std::string_view();
+    const std::optional<std::int64_t> modified =
+        caching.last_modified() ? std::optional<std::int64_t>(entry.mtime_sec) : std::nullopt;
+    const std::int64_t now = unix_now();
+    // The same on 200, 206 and 304 (RFC 9111 §4.3.4: a 304 updates the stored response's
+    // Cache-Control and Expires, so it must not differ from the 200's).
     auto validators = [&](http::response& r) {
-        r.set_header("ETag", v.etag);
-        r.set_header("Last-Modified", entry.last_modified);
-        if (cache_control)
-            r.set_header("Cache-Control", *cache_control);
+        if (!etag.empty())
+            r.set_header("ETag", v.etag);
+        if (modified)
+            r.set_header("Last-Modified", entry.last_modified);
+        caching.apply(r, cache, now);
     };
-    switch (evaluate_preconditions(request, v.etag, entry.mtime_sec, unix_now())) {
+    switch (evaluate_preconditions(request, etag, modified, now)) {
     case precondition::failed:
         return error(412);
     case precondition::not_modified: {
@@ -369,7 +380,7 @@ http::response static_handler::impl::serve_variant(const request_info& request, 
     range_result ranges;
     // A body compressed on the fly is sent whole: no Range, no Accept-Ranges (as nginx's gzip).
     if (!v.compressed && !request.range.empty() &&
-        if_range_allows(request.if_range, v.etag, entry.mtime_sec))
+        if_range_allows(request.if_range, etag, modified))
         ranges = parse_range(request.range, entry.size, max_ranges);
 
     if (ranges.outcome == range_outcome::unsatisfiable) {

@@ -50,9 +50,12 @@ class file_cache; // files/file_cache.hpp: one per worker, shared by its sites
 //   files/open_error.hpp), each with an error log line naming the site, path and static_dir;
 // - 301 (use_error_page set, so the session may add its small built-in body): a directory
 //   requested without '/', Location = raw path + "/" (+ "?query"), leading "//" collapsed;
-// - 304 (ETag, Last-Modified, Cache-Control; no Content-Type, no body), 412;
+// - 304 (ETag, Last-Modified, Cache-Control, Expires; no Content-Type, no body), 412;
 // - 206 / 416 (Content-Range: bytes */size) / 200 with Content-Type, ETag, Last-Modified,
-//   Accept-Ranges: bytes (omitted when limits.max_ranges is 0) and the site's Cache-Control;
+//   Accept-Ranges: bytes (omitted when limits.max_ranges is 0), and the Cache-Control and
+//   Expires [sites.cache] gives the file (files/cache_policy.hpp; the same on 200, 206 and
+//   304, none on errors; ETag or Last-Modified omitted, and the conditional headers comparing
+//   with them ignored, when [sites.cache] turns them off);
 // - for a compressible file of a site with [sites.compression]: Vary: Accept-Encoding on every
 //   answer above, the variant Accept-Encoding picks (a precompressed sibling, with Range, or a
 //   body compressed on the fly, whole, without Accept-Ranges) with Content-Encoding and its own

@@ -85,7 +85,9 @@ struct world {
         add("main", {"main.test"}, {{"X-Site", "main"}, {"Cache-Control", "no-cache"}});
         add("blog", {"blog.test", "www.blog.test"}, {});
         add("wild", {"*.wild.test"}, {{"Strict-Transport-Security", "max-age=60"}});
-        sites[1].config.cache_control = "max-age=3600";
+        sites[1].config.cache.enabled = true;
+        sites[1].config.cache.cache_control =
+            config::cache_header{"max-age=3600", std::chrono::seconds(3600)};
         sites[1].error_pages[404] = "<p>blog: not found</p>\n";
         sites[2].config.index_files = {"index.htm"};
         auto cache = std::make_shared<files::file_cache>();

@@ -76,9 +76,7 @@ hostname = "localhost"
 port = 8080
 static_dir = "missing-dir"
 colour = "blue"
-
-[sites.cache]
-enabled = true
+api_only = true
 )");
     bws_process p;
     EXPECT_EQ(p.run({"--config-check", file}), 1);

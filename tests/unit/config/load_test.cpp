@@ -111,7 +111,8 @@ static_dir = "www"
     EXPECT_EQ(s.index_files, (std::vector<std::string>{"index.html", "index.htm"}));
     EXPECT_TRUE(s.headers.empty());
     EXPECT_TRUE(s.error_pages.empty());
-    EXPECT_FALSE(s.cache_control.has_value());
+    EXPECT_FALSE(s.cache.enabled);
+    EXPECT_FALSE(s.cache.cache_control.has_value());
     EXPECT_FALSE(s.access_log.has_value());
     EXPECT_TRUE(s.is_default);
     EXPECT_TRUE(r.warnings.empty());
@@ -221,7 +222,9 @@ access_log = "logs/a.log"
     EXPECT_EQ(s.bind.to_string(), "127.0.0.1");
     EXPECT_EQ(s.static_dir, "/srv/conf/sites/a");
     EXPECT_EQ(s.index_files, std::vector<std::string>{"home.html"});
-    EXPECT_EQ(s.cache_control, "no-cache");
+    EXPECT_TRUE(s.cache.enabled);
+    ASSERT_TRUE(s.cache.cache_control.has_value());
+    EXPECT_EQ(s.cache.cache_control->value, "no-cache");
     EXPECT_EQ(s.access_log, std::filesystem::path("/srv/conf/logs/a.log"));
     ASSERT_EQ(s.error_pages.size(), 2u);
     EXPECT_EQ(s.error_pages.at(404), "/srv/conf/sites/a/errors/404.html");
@@ -709,9 +712,6 @@ port = 80
 static_dir = "/srv/a"
 api_only = false
 
-[sites.cache]
-enabled = true
-
 [sites.ssl]
 auto_cert = true
 
@@ -723,9 +723,8 @@ enabled = true
     expect_at(find_one(r.errors, "'socket' in [management] is not supported yet"), 2, 1);
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
     expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
-    expect_at(find_one(r.errors, "[sites.cache] is not supported yet"), 17, 8);
-    expect_at(find_one(r.errors, "'auto_cert' is not supported yet"), 21, 1);
-    expect_at(find_one(r.errors, "unknown table 'cachexx'"), 23, 8);
+    expect_at(find_one(r.errors, "'auto_cert' is not supported yet"), 18, 1);
+    expect_at(find_one(r.errors, "unknown table 'cachexx'"), 20, 8);
 }
 
 TEST(ConfigLoad, HeaderNamesAndValuesAreChecked) {

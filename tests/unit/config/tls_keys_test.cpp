@@ -365,7 +365,7 @@ TEST(ConfigTls, HstsMaxAgeTakesDaysAndUpToTwoYears) {
     EXPECT_EQ(error_of("\"1y\""),
               "hsts_max_age: duration '1y' has an unknown unit 'y' (use ms, s, m, h or d)");
     EXPECT_EQ(error_of("\"1500ms\""), "hsts_max_age: duration '1500ms' is not a whole number of "
-                                      "seconds (HSTS max-age is sent in seconds)");
+                                      "seconds (a max-age is sent in seconds)");
     EXPECT_EQ(error_of("\"1.5d\""), "hsts_max_age: duration '1.5d' is not a whole number (use a "
                                     "smaller unit, e.g. \"36h\")");
     EXPECT_EQ(error_of("-1"), "hsts_max_age: a duration cannot be negative");

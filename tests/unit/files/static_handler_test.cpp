@@ -112,7 +112,9 @@ TEST_F(FilesHandler, MimeFromNameCaseInsensitive) {
 }
 
 TEST_F(FilesHandler, CacheControlFromSite) {
-    site_.cache_control = "public, max-age=60";
+    site_.cache.enabled = true;
+    site_.cache.cache_control =
+        config::cache_header{"public, max-age=60", std::chrono::seconds(60)};
     auto r = get("/hello.txt");
     EXPECT_EQ(header(r, "Cache-Control"), "public, max-age=60");
 }
@@ -260,7 +262,8 @@ TEST_F(FilesHandler, Conditionals) {
     auto full = get("/hello.txt");
     std::string etag = *header(full, "ETag");
     std::string lm = *header(full, "Last-Modified");
-    site_.cache_control = "no-cache";
+    site_.cache.enabled = true;
+    site_.cache.cache_control = config::cache_header{"no-cache", std::nullopt};
     auto handler = make();
     request_info req;
     req.raw_path = "/hello.txt";
