@@ -92,7 +92,6 @@ const std::vector<key_entry<security_section>>& security_keys() {
                   [](value_reader& in, const toml::node& v, security_section& s) {
                       return read_address_list(in, v, "trusted_proxies", s.trusted_proxies);
                   }),
-        k::not_yet("rate_limiting", "[security.rate_limiting]", "rate limiting"),
         k::custom("rate_limiting",
                   [](value_reader& in, const toml::node& v, security_section& s) {
                       if (read_rate_limit(in, v, s.rate_limiting.emplace(),

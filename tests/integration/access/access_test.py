@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection, expect,  # noqa: E402
+from bws_harness import (LOOPBACK, TIMEOUT, Bws, Connection, expect,  # noqa: E402
                          expect_eq, free_ports, run_checks, wait_until)
 
 _libcrypt = ctypes.CDLL("libcrypt.so.1")
@@ -73,7 +73,7 @@ class Server:
         self.htpasswd = os.path.join(root, "users.htpasswd")
         self.write_users({"alice": crypt_hash("$2b$", 5, "wonderland"),
                           "bob": crypt_hash("$y$", 0, "builder")})
-        self.v4, self.v6, self.auth = free_ports(3)
+        self.v4, self.v6, self.auth, self.limited = free_ports(4)
         self.access_log = os.path.join(root, "access.log")
         self.pid_file = os.path.join(root, "bws.pid")
         self.config = os.path.join(root, "bws.toml")
@@ -122,6 +122,18 @@ auth_type = "basic"
 auth_realm = "Staff"
 auth_file = "{self.htpasswd}"
 auth_paths = ["/admin"]
+
+[[sites]]
+name = "limited"
+hostname = "limited.test"
+port = {self.limited}
+static_dir = "{www}"
+[sites.rate_limit]
+requests_per_minute = 1
+burst_size = 2
+[sites.access]
+require_auth = true
+auth_file = "{self.htpasswd}"
 """)
         self.bws = Bws(binary, root, self.config, self.pid_file)
 
@@ -181,6 +193,19 @@ def check_forwarded_for_from_untrusted_peer(s):
     # 127.0.0.2 is not trusted: its X-Forwarded-For is ignored.
     r = request(s.v4, "/", "v4.test", source="127.0.0.2", headers={"X-Forwarded-For": "127.0.0.1"})
     expect_eq(r.status, 403, "an untrusted peer claiming 127.0.0.1")
+
+
+def check_rate_limit_counts_the_forwarded_client_and_failed_logins(s):
+    # Behind the trusted 127.0.0.1 every client has its own budget, and a wrong password
+    # spends it: the limit comes before the password check.
+    wrong = {"Authorization": basic("alice", "guess")}
+    statuses = [request(s.limited, "/", "limited.test",
+                        headers=dict(wrong, **{"X-Forwarded-For": "192.0.2.1"})).status
+                for _ in range(3)]
+    expect_eq(statuses, [401, 401, 429], "wrong passwords from 192.0.2.1")
+    right = {"Authorization": basic("alice", "wonderland"), "X-Forwarded-For": "192.0.2.2"}
+    expect_eq(request(s.limited, "/", "limited.test", headers=right).status, 200,
+              "192.0.2.2 behind the same proxy has its own budget")
 
 
 def check_auth_paths_and_challenge(s):
@@ -252,6 +277,8 @@ CHECKS = [
     ("health is server-level", check_health_is_server_level),
     ("x-forwarded-for from a trusted peer", check_forwarded_for_from_trusted_peer),
     ("x-forwarded-for from an untrusted peer", check_forwarded_for_from_untrusted_peer),
+    ("rate limit counts the forwarded client and failed logins",
+     check_rate_limit_counts_the_forwarded_client_and_failed_logins),
     ("auth paths and challenge", check_auth_paths_and_challenge),
     ("bcrypt and yescrypt users", check_bcrypt_and_yescrypt_users),
     ("reload re-reads the auth file", check_reload_rereads_auth_file),

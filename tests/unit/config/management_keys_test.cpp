@@ -68,6 +68,27 @@ TEST(ManagementKeys, PortMustNotBeASitePort) {
     EXPECT_TRUE(load("[management]\nenabled = false\nport = 8080").ok());
 }
 
+TEST(ManagementKeys, SocketReplacesHostAndPort) {
+    auto r = load("[management]\nenabled = true\nsocket = \"/run/bws/control.sock\"");
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    EXPECT_EQ(r.config->management.socket, "/run/bws/control.sock");
+    // Relative to the configuration's directory, like the other paths.
+    r = load("[management]\nsocket = \"api.sock\"");
+    ASSERT_TRUE(r.ok()) << all(r.errors);
+    EXPECT_EQ(r.config->management.socket, "/srv/conf/api.sock");
+    // The socket is the listener, so a site may use 7654; host or port beside it is an error.
+    r = load("[management]\nenabled = true\nsocket = \"/run/a.sock\"\nport = 8080");
+    ASSERT_FALSE(r.ok());
+    auto d = find_one(r.errors, "has both 'socket' and 'port'");
+    EXPECT_EQ(d.pos.line, 4) << d.to_string();
+    r = load("[management]\nenabled = true\nhost = \"::1\"\nsocket = \"/run/a.sock\"");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(find_one(r.errors, "has both 'socket' and 'host'").pos.line, 3);
+    r = load("[management]\nsocket = \"/" + std::string(120, 'x') + "\"");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(find_one(r.errors, "longer than a Unix socket path").pos.line, 2);
+}
+
 TEST(ManagementKeys, BadValuesAndUnknownKeysAreErrors) {
     EXPECT_FALSE(load("[management]\nport = 0").ok());
     EXPECT_FALSE(load("[management]\napi_key = \"has space\"").ok());
