@@ -8,10 +8,12 @@
 #include "metrics/shared_metrics.hpp"
 #include "net/listeners.hpp"
 #include "net/unix_listener.hpp"
+#include "tls/certificate.hpp"
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <ctime>
 
 namespace bws::app::detail {
@@ -29,6 +31,27 @@ boost::json::array texts(const std::vector<std::string>& lines) {
     boost::json::array out;
     for (const auto& l : lines)
         out.emplace_back(l);
+    return out;
+}
+
+// The certificates a TLS site serves, as loaded for the running configuration, with the time
+// left: what a monitor needs to warn before one expires.
+boost::json::array certificates_of(const config::site_tls& tls) {
+    boost::json::array out;
+    if (!tls.certificates)
+        return out;
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& c : *tls.certificates) {
+        const auto left = std::chrono::duration_cast<std::chrono::seconds>(c.not_after() - now);
+        boost::json::object o;
+        o["cert_file"] = c.files().cert_file.string();
+        o["subject"] = c.subject();
+        o["sha256"] = c.sha256_fingerprint();
+        o["not_after"] = c.not_after_text();
+        o["seconds_left"] = left.count();      // negative once expired
+        o["days_left"] = left.count() / 86400; // whole days, rounded toward zero
+        out.push_back(std::move(o));
+    }
     return out;
 }
 
@@ -111,6 +134,8 @@ void master::on_management(const management_request& request, management_server:
             s["hostnames"] = texts(site.hostnames);
             s["listen"] = config::listen_address{site.bind, site.port}.to_string();
             s["tls"] = site.tls.has_value();
+            if (site.tls)
+                s["certificates"] = certificates_of(*site.tls);
             s["proxy"] = site.proxy.has_value();
             sites.push_back(std::move(s));
         }

@@ -23,8 +23,20 @@ from bws_harness import (TIMEOUT, Bws, Connection, expect, expect_eq, free_ports
 KEY = "socket-test-key"
 
 
-def config_text(root, port, sock, pid_file, management_extra=""):
+def config_text(root, port, sock, pid_file, management_extra="", tls_port=None):
     www = os.path.join(root, "www")
+    secure = "" if tls_port is None else f"""
+[[sites]]
+name = "secure"
+hostname = "localhost"
+port = {tls_port}
+bind = "127.0.0.1"
+static_dir = "{www}"
+[sites.ssl]
+enabled = true
+cert_file = "{root}/tls.crt"
+key_file = "{root}/tls.key"
+"""
     return f"""
 [server]
 workers = 2
@@ -44,7 +56,20 @@ hostname = "localhost"
 port = {port}
 bind = "127.0.0.1"
 static_dir = "{www}"
-"""
+{secure}"""
+
+
+def make_certificate(root):
+    """A self-signed P-256 certificate for localhost, valid for 90 days; its SHA-256
+    fingerprint as openssl prints it ("AB:CD:...")."""
+    crt, key = os.path.join(root, "tls.crt"), os.path.join(root, "tls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "90", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", crt],
+                   check=True, capture_output=True, timeout=30)
+    out = subprocess.run(["openssl", "x509", "-in", crt, "-noout", "-fingerprint", "-sha256"],
+                         check=True, capture_output=True, text=True, timeout=30).stdout
+    return out.strip().split("=", 1)[1]
 
 
 def stale_socket(path):
@@ -61,12 +86,13 @@ class Server:
         os.makedirs(os.path.join(root, "www"))
         with open(os.path.join(root, "www", "index.html"), "w") as f:
             f.write("hello\n")
-        (self.port,) = free_ports(1)
+        self.port, self.tls_port = free_ports(2)
+        self.fingerprint = make_certificate(root)
         self.sock = os.path.join(root, "control.sock")
         self.pid_file = os.path.join(root, "bws.pid")
         self.config = os.path.join(root, "bws.toml")
         with open(self.config, "w") as f:
-            f.write(config_text(root, self.port, self.sock, self.pid_file))
+            f.write(config_text(root, self.port, self.sock, self.pid_file, tls_port=self.tls_port))
         stale_socket(self.sock)  # bws must replace it
         self.bws = Bws(binary, root, self.config, self.pid_file)
 
@@ -125,7 +151,14 @@ def api_over_the_socket(s):
     r = s.api("GET", "/api/status")
     expect_eq(r.status, 200, "GET /api/status over the socket")
     body = json.loads(r.body)
-    expect_eq(body["sites"][0]["name"], "alpha", "status names the site")
+    expect_eq([x["name"] for x in body["sites"]], ["alpha", "secure"], "status names the sites")
+    expect("certificates" not in body["sites"][0], "no certificates on a plain site")
+    (cert,) = body["sites"][1]["certificates"]
+    expect_eq(cert["sha256"], s.fingerprint, "the served certificate's fingerprint")
+    expect_eq(cert["subject"], "CN=localhost", "subject")
+    expect(89 <= cert["days_left"] <= 90 and 89 * 86400 < cert["seconds_left"] <= 90 * 86400,
+           f"time left of a 90-day certificate: {cert}")
+    expect(cert["not_after"].endswith(" UTC") and cert["cert_file"].endswith("tls.crt"), cert)
     expect_eq(s.api("GET", "/api/status", key=None).status, 401, "no key: 401")
     expect_eq(s.api("GET", "/api/status", key="wrong").status, 401, "wrong key: 401")
     r = s.api("GET", "/metrics")
@@ -146,7 +179,8 @@ def no_tcp_listener(s):
     out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
     mine = [line for line in out.splitlines() if f"pid={s.bws.pid}," in line]
     ports = sorted({line.split()[3].rsplit(":", 1)[1] for line in mine})
-    expect_eq(ports, [str(s.port)], "the master listens on the site's port only")
+    expect_eq(ports, sorted([str(s.port), str(s.tls_port)]),
+              "the master listens on the sites' ports only")
 
 
 @check
