@@ -24,7 +24,7 @@ from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection,  # noq
                          wait_until)
 
 # The size of the streamed download: 10 GiB, as a production proxy must pass with flat memory;
-# BWS_PROXY_BIG_MIB makes it smaller (the sanitizer build runs it with 1 GiB).
+# BWS_PROXY_BIG_MIB makes it smaller (the sanitizer build runs it with 256 MiB).
 BIG_DOWNLOAD = int(os.environ.get("BWS_PROXY_BIG_MIB", "10240")) << 20
 BACKEND = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backend.py")
 
