@@ -64,8 +64,12 @@ Reverse proxy ([sites.proxy]): http://, https:// (verified TLS) and unix: upstre
 WebSocket tunnels, active health checks ([sites.proxy.health_check], run by the master) and
 periodic host lookups (resolve_interval).
 Management ([management] enabled = true): the master answers on a loopback address (default
-127.0.0.1:7654, optional api_key) GET /metrics (Prometheus/OpenMetrics, summed over all
-workers), GET /api/status, POST /api/config/reload (like --reload), GET /api/config/check.
+127.0.0.1:7654) or a Unix socket ([management] socket), optional api_key: GET /metrics
+(Prometheus/OpenMetrics, summed over all workers), GET /api/status, POST /api/config/reload
+(like --reload), GET /api/config/check.
+Protection: request rate limits shared by all workers ([security.rate_limiting],
+[sites.rate_limit]: 429), IP allow/deny and basic auth ([sites.access]), the client behind
+load balancers ([security] trusted_proxies).
 Not supported yet: automatic certificates (ACME) and the other keys the loader names as such;
 a configuration that uses them is rejected.
 
