@@ -174,7 +174,7 @@ void server::start() {
         do_accept(i);
     sweep_timer_.expires_after(sweep_interval);
     sweep_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec)
+        if (!ec && !stopped_)
             on_sweep();
     });
 }
@@ -356,7 +356,7 @@ void server::on_sweep() {
             site.upstreams->prune(now);
     sweep_timer_.expires_after(sweep_interval);
     sweep_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec)
+        if (!ec && !stopped_)
             on_sweep();
     });
 }
@@ -409,6 +409,7 @@ void server::close_tunnels() {
 
 void server::stop() {
     draining_ = true;
+    stopped_ = true;
     boost::system::error_code ec;
     sweep_timer_.cancel();
     for (auto& listener : listeners_)

@@ -172,6 +172,9 @@ private:
     failure_funnel failures_;
     boost::asio::steady_timer sweep_timer_;
     bool draining_ = false;
+    // stop() was called: the sweep must not arm itself again (its completion may already be
+    // queued when stop() cancels the timer), or io_context::run() would never return.
+    bool stopped_ = false;
     bool close_idle_ = false;
     bool accept_paused_ = false;
     // After a crowd of connections has closed, the sweep gives their freed memory back.
