@@ -92,7 +92,7 @@ struct rate_limit {
     std::uint32_t requests_per_minute = 0; // the steady rate, > 0 when enabled
     std::uint32_t burst_size = 0;          // requests at once from a full bucket, > 0
     // Clients never limited. A site's table without its own whitelist keeps the server's.
-    std::vector<net::address_block> whitelist;
+    net::address_set whitelist;
     bool whitelist_given = false;
     // Which shared state the limit counts in (net::rate_bucket): the server-wide limit's, or
     // the site's by name, so a reload keeps it.

@@ -1,6 +1,7 @@
 // [security.rate_limiting] and [sites.rate_limit] (rate_limit_keys.hpp).
 #include "config/rate_limit_keys.hpp"
 
+#include "config/access_keys.hpp"
 #include "net/rate_limit.hpp"
 
 #include <algorithm>
@@ -13,34 +14,6 @@ namespace {
 constexpr std::int64_t max_requests_per_minute = 1'000'000;
 constexpr std::int64_t max_burst_size = 100'000;
 
-bool read_whitelist(value_reader& in, const toml::node& v, rate_limit& limit) {
-    limit.whitelist_given = true;
-    const auto* array = v.as_array();
-    if (array == nullptr) {
-        in.type_error(v, "whitelist", "an array of addresses or CIDR blocks");
-        return false;
-    }
-    bool ok = true;
-    for (const auto& element : *array) {
-        auto text = in.nonempty_string(element, "whitelist");
-        if (!text) {
-            ok = false;
-            continue;
-        }
-        auto block = net::address_block::parse(*text);
-        if (!block) {
-            in.error(element, "whitelist",
-                     "'" + *text +
-                         "' is not an IP address or CIDR block (such as \"10.0.0.0/8\" or "
-                         "\"2001:db8::/32\")");
-            ok = false;
-            continue;
-        }
-        limit.whitelist.push_back(*block);
-    }
-    return ok;
-}
-
 const std::vector<key_entry<rate_limit>>& rate_limit_keys() {
     using k = keys<rate_limit>;
     static const std::vector<key_entry<rate_limit>> table{
@@ -48,7 +21,11 @@ const std::vector<key_entry<rate_limit>>& rate_limit_keys() {
         k::count("requests_per_minute", &rate_limit::requests_per_minute, 1,
                  max_requests_per_minute),
         k::count("burst_size", &rate_limit::burst_size, 1, max_burst_size),
-        k::custom("whitelist", read_whitelist),
+        k::custom("whitelist",
+                  [](value_reader& in, const toml::node& v, rate_limit& limit) {
+                      limit.whitelist_given = true;
+                      return read_address_list(in, v, "whitelist", limit.whitelist);
+                  }),
     };
     return table;
 }

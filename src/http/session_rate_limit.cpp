@@ -8,10 +8,8 @@
 #include "net/conn_limit.hpp"
 #include "net/rate_limit.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/system/errc.hpp>
 
-#include <algorithm>
 #include <string>
 
 namespace bws::http {
@@ -28,8 +26,8 @@ const config::rate_limit* limit_of(const config::snapshot& config, const config:
 }
 
 // A site's own table without a whitelist keeps the server's.
-const std::vector<net::address_block>& whitelist_of(const config::snapshot& config,
-                                                    const config::rate_limit& limit) {
+const net::address_set& whitelist_of(const config::snapshot& config,
+                                     const config::rate_limit& limit) {
     const auto& server_wide = config.security.rate_limiting;
     if (!limit.whitelist_given && server_wide && &limit != &*server_wide)
         return server_wide->whitelist;
@@ -56,19 +54,13 @@ bool session<Stream>::over_rate_limit(const route_decision& decision) {
     if (limit == nullptr || table == nullptr)
         return false;
     const std::string& client = rate_limit_client();
-    boost::system::error_code ec;
-    const auto address = boost::asio::ip::make_address(client, ec);
-    if (ec)
+    const auto address = net::ip_address::parse(client);
+    if (!address)
         return false; // no IP peer (the address could not be had): nothing to count by
-    const auto& whitelist = whitelist_of(config, *limit);
-    if (!whitelist.empty()) {
-        const auto ip = net::ip_address::parse(client);
-        if (ip && std::any_of(whitelist.begin(), whitelist.end(),
-                              [&](const net::address_block& b) { return b.contains(*ip); }))
-            return false;
-    }
+    if (whitelist_of(config, *limit).contains(*address))
+        return false;
     const auto rule = net::rate_limit_rule::make(limit->requests_per_minute, limit->burst_size);
-    const auto verdict = table->admit(limit->bucket, net::client_key(address), rule, table->now());
+    const auto verdict = table->admit(limit->bucket, net::client_key(*address), rule, table->now());
     switch (verdict.verdict) {
     case net::rate_verdict::admitted:
         return false;

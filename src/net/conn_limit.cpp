@@ -2,8 +2,11 @@
 // window, one CAS per admission, per-owner columns so a dead worker's counts can be given back.
 #include "net/conn_limit.hpp"
 
+#include "net/hash_mix.hpp"
+
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <new>
 
 namespace bws::net {
@@ -16,16 +19,6 @@ constexpr int max_claim_attempts = 8;
 
 int process_owner = 0;
 
-// splitmix64's finaliser: spreads neighbouring addresses over the table.
-std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 std::uint64_t count_of(std::uint64_t word) {
     return word & count_mask;
 }
@@ -36,21 +29,36 @@ std::uint64_t tag_of(std::uint64_t word) {
 
 } // namespace
 
-std::uint64_t client_key(const boost::asio::ip::address& address) {
+namespace {
+
+// `bytes` in network order: 16 of an IPv6 address, or an IPv4 address in the first 4.
+std::uint64_t key_of(bool v6, const std::uint8_t* bytes) {
+    static constexpr std::uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (v6 && std::equal(bytes, bytes + 12, v4_mapped))
+        return key_of(false, bytes + 12);
     std::uint64_t key = 0;
-    if (address.is_v6() && !address.to_v6().is_v4_mapped()) {
-        auto bytes = address.to_v6().to_bytes();
+    if (v6) {
         for (int i = 0; i < 8; ++i)
-            key = key << 8 | bytes[static_cast<std::size_t>(i)];
+            key = key << 8 | bytes[i];
     } else {
-        auto v4 = address.is_v4() ? address.to_v4()
-                                  : boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped,
-                                                                     address.to_v6());
         // ffff::/16 is unassigned IPv6 space, so no /64 prefix meets an IPv4 key.
-        key = 0xffff'0000'0000'0000ULL | v4.to_uint();
+        key = 0xffff'0000'0000'0000ULL | std::uint64_t{bytes[0]} << 24 |
+              std::uint64_t{bytes[1]} << 16 | std::uint64_t{bytes[2]} << 8 | bytes[3];
     }
     // ::/64 (which holds ::1) would be 0; 0:0:0:1::/64 is unassigned as well.
     return key == 0 ? 1 : key;
+}
+
+} // namespace
+
+std::uint64_t client_key(const boost::asio::ip::address& address) {
+    if (address.is_v6())
+        return key_of(true, address.to_v6().to_bytes().data());
+    return key_of(false, address.to_v4().to_bytes().data());
+}
+
+std::uint64_t client_key(const ip_address& address) {
+    return key_of(address.is_v6(), address.bytes().data());
 }
 
 conn_ticket& conn_ticket::operator=(conn_ticket&& other) noexcept {
@@ -121,7 +129,7 @@ admission conn_limit_table::admit(std::uint64_t key, std::uint32_t limit, int ow
     ticket.release();
     if (owner < 0 || static_cast<std::size_t>(owner) >= owner_count || limit == 0)
         return admission::table_full;
-    const auto h = mix(key);
+    const auto h = hash_mix(key);
     const auto tag = ((h >> 16) & tag_mask) | 1; // never 0, so a zero word is never ours
     const auto start = static_cast<std::size_t>(h & (slot_count - 1));
     const auto slot_at = [start](std::size_t distance) {
@@ -201,7 +209,7 @@ void conn_limit_table::release(std::uint32_t slot, int owner) {
 }
 
 std::uint32_t conn_limit_table::count(std::uint64_t key) const {
-    const auto h = mix(key);
+    const auto h = hash_mix(key);
     const auto tag = ((h >> 16) & tag_mask) | 1;
     const auto start = static_cast<std::size_t>(h & (slot_count - 1));
     std::uint32_t total = 0;

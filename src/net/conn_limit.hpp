@@ -3,6 +3,8 @@
 // against one limit. Lock-free: one 64-bit word per slot (tag and count).
 #pragma once
 
+#include "net/address.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <atomic>
@@ -15,6 +17,7 @@ namespace bws::net {
 // its /64 (one subscriber usually gets a /64, so counting single addresses would be no limit).
 // IPv4-mapped IPv6 addresses count as the IPv4 address. Never 0.
 std::uint64_t client_key(const boost::asio::ip::address& address);
+std::uint64_t client_key(const ip_address& address);
 
 class conn_limit_table;
 

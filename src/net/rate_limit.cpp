@@ -2,6 +2,8 @@
 // admitted request, slots reused as soon as their bucket would be full again.
 #include "net/rate_limit.hpp"
 
+#include "net/hash_mix.hpp"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -17,16 +19,6 @@ constexpr std::uint64_t time_bits = 48;
 constexpr std::uint64_t time_mask = (std::uint64_t{1} << time_bits) - 1;
 constexpr int max_attempts = 8;
 constexpr std::uint64_t ns_per_second = 1'000'000'000;
-
-// splitmix64's finaliser (as in conn_limit.cpp): neighbouring addresses spread over the table.
-std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 std::uint64_t time_of(std::uint64_t word) {
     return word & time_mask;
@@ -108,7 +100,7 @@ rate_decision rate_limit_table::admit(std::uint64_t bucket, std::uint64_t client
     // that the limit is no longer applied rather than wrong.
     if (now + rule.interval + rule.tolerance > time_mask)
         return untracked();
-    const auto h = mix(bucket ^ mix(client));
+    const auto h = hash_mix(bucket ^ hash_mix(client));
     const std::uint64_t tag = h >> time_bits;
     const auto start = home_slot(bucket, client);
 
@@ -154,7 +146,7 @@ rate_decision rate_limit_table::admit(std::uint64_t bucket, std::uint64_t client
 }
 
 std::size_t rate_limit_table::home_slot(std::uint64_t bucket, std::uint64_t client) {
-    return static_cast<std::size_t>(mix(bucket ^ mix(client)) & (slot_count - 1));
+    return static_cast<std::size_t>(hash_mix(bucket ^ hash_mix(client)) & (slot_count - 1));
 }
 
 std::uint64_t rate_limit_table::untracked() const {

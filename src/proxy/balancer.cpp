@@ -1,6 +1,8 @@
 // Server choice within a pool (see balancer.hpp).
 #include "proxy/balancer.hpp"
 
+#include "net/hash_mix.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -16,12 +18,7 @@ std::uint64_t hash64(std::string_view text) {
         h ^= c;
         h *= 1099511628211ull;
     }
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 31;
-    return h;
+    return net::hash_mix(h);
 }
 
 } // namespace

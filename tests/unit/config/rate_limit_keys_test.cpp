@@ -52,9 +52,9 @@ whitelist = ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"])");
     EXPECT_EQ(limit->requests_per_minute, 120U);
     EXPECT_EQ(limit->burst_size, 10U);
     EXPECT_TRUE(limit->whitelist_given);
-    ASSERT_EQ(limit->whitelist.size(), 3U);
-    EXPECT_EQ(limit->whitelist[1].prefix, 32U);
-    EXPECT_TRUE(limit->whitelist[2].contains(*net::ip_address::parse("192.0.2.7")));
+    ASSERT_EQ(limit->whitelist.blocks().size(), 3U);
+    EXPECT_EQ(limit->whitelist.blocks()[1].prefix, 32U);
+    EXPECT_TRUE(limit->whitelist.blocks()[2].contains(*net::ip_address::parse("192.0.2.7")));
     EXPECT_EQ(limit->bucket, net::server_rate_bucket);
 }
 
@@ -83,8 +83,8 @@ colour = "red")");
     EXPECT_EQ(r.errors.size(), 6U) << all(r.errors);
     expect_at(find_one(r.errors, "requests_per_minute"), 2, 23);
     expect_at(find_one(r.errors, "burst_size"), 3, 14);
-    expect_at(find_one(r.errors, "'10.0.0.0/33' is not an IP address or CIDR block"), 4, 14);
-    expect_at(find_one(r.errors, "'example.com' is not an IP address or CIDR block"), 4, 29);
+    expect_at(find_one(r.errors, "'10.0.0.0/33' is not an IP address or a CIDR block"), 4, 14);
+    expect_at(find_one(r.errors, "'example.com' is not an IP address or a CIDR block"), 4, 29);
     expect_at(find_one(r.errors, "unknown key 'colour' in [security.rate_limiting]"), 5, 1);
     r = load("[security.rate_limiting]\nrequests_per_minute = 1000001\nburst_size = 1\n");
     ASSERT_FALSE(r.ok());

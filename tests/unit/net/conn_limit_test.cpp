@@ -26,6 +26,14 @@ TEST(ConnLimitKey, GroupsIpv6By64AndIpv4ByAddress) {
     EXPECT_NE(client_key(make_address("0.0.0.0")), 0U);
 }
 
+TEST(ConnLimitKey, ParsedAddressesGiveTheSocketAddressesKeys) {
+    // The rate limit keys the text address it matched rules against; the connection limit
+    // keys the socket's: one client must be one key for both.
+    for (const char* text : {"127.0.0.1", "192.0.2.7", "::ffff:192.0.2.7", "::1", "0.0.0.0",
+                             "2001:db8:1:2::1", "fe80::1"})
+        EXPECT_EQ(client_key(*ip_address::parse(text)), client_key(make_address(text))) << text;
+}
+
 TEST(ConnLimitTable, RefusesOverTheLimitAndFreesOnRelease) {
     auto* table = conn_limit_table::create();
     ASSERT_NE(table, nullptr);
