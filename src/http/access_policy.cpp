@@ -2,6 +2,7 @@
 #include "http/access_policy.hpp"
 
 #include "files/path.hpp"
+#include "http/header_text.hpp"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -14,12 +15,6 @@
 namespace bws::http {
 
 namespace {
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return (x | 0x20) == (y | 0x20);
-           });
-}
 
 // Strict base64 (RFC 4648 §4): the standard alphabet, '=' padding only at the end.
 std::optional<std::string> decode_base64(std::string_view in) {
@@ -82,7 +77,7 @@ bool auth_required(const config::site_access& access, std::string_view raw_path)
 
 std::optional<basic_credentials> parse_basic_credentials(std::string_view authorization) {
     const auto space = authorization.find(' ');
-    if (space == std::string_view::npos || !iequals_ascii(authorization.substr(0, space), "basic"))
+    if (space == std::string_view::npos || !iequals(authorization.substr(0, space), "basic"))
         return std::nullopt;
     std::string_view token = authorization.substr(space + 1);
     while (!token.empty() && token.front() == ' ')

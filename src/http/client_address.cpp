@@ -1,17 +1,11 @@
 // The client address behind trusted proxies (client_address.hpp).
 #include "http/client_address.hpp"
 
+#include "http/header_text.hpp"
+
 namespace bws::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 bool all_digits(std::string_view s) {
     if (s.empty() || s.size() > 5)
@@ -61,7 +55,8 @@ net::ip_address resolve_client_address(const net::ip_address& peer,
     std::string_view rest = x_forwarded_for;
     while (!rest.empty()) {
         const auto comma = rest.rfind(',');
-        const auto entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        const auto entry =
+            trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
         if (entry.empty())
             continue; // "a, , b": an empty list element (RFC 9110 §5.6.1)

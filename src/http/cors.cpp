@@ -26,23 +26,12 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
 // Every name of a comma-separated Access-Control-Request-Headers is in the allowed list
 // (case-insensitively); an empty request asks for nothing.
 bool headers_allowed(const std::vector<std::string>& allowed, std::string_view requested) {
-    while (!requested.empty()) {
-        const std::size_t comma = requested.find(',');
-        std::string_view name = requested.substr(0, comma);
-        requested =
-            comma == std::string_view::npos ? std::string_view() : requested.substr(comma + 1);
-        while (!name.empty() && (name.front() == ' ' || name.front() == '\t'))
-            name.remove_prefix(1);
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
-            name.remove_suffix(1);
-        if (name.empty())
-            continue;
-        const bool found = std::any_of(allowed.begin(), allowed.end(),
-                                       [&](const std::string& a) { return iequals(a, name); });
-        if (!found)
-            return false;
-    }
-    return true;
+    bool all = true;
+    for_each_list_item(requested, [&](std::string_view name) {
+        all = all && std::any_of(allowed.begin(), allowed.end(),
+                                 [&](const std::string& a) { return iequals(a, name); });
+    });
+    return all;
 }
 
 } // namespace
