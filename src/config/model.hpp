@@ -197,7 +197,7 @@ struct proxy_route {
 struct proxy_headers {
     // Peers whose X-Forwarded-*/Forwarded/X-Real-IP are kept and extended rather than
     // replaced (a load balancer in front of bws); from anyone else they are replaced.
-    std::vector<net::address_block> trusted_proxies;
+    net::address_set trusted_proxies;
     bool preserve_host = true;   // the client's Host; false: the upstream's authority
     bool add_x_forwarded = true; // X-Forwarded-For/-Proto/-Host and X-Real-IP
     bool add_forwarded = false;  // RFC 7239 Forwarded

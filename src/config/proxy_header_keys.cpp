@@ -59,31 +59,6 @@ bool valid_header_name(std::string_view name) {
     return !name.empty() && std::all_of(name.begin(), name.end(), is_tchar);
 }
 
-bool read_trusted_proxies(value_reader& in, const toml::node& v, site_proxy& p) {
-    const auto* array = v.as_array();
-    if (array == nullptr) {
-        in.type_error(v, "trusted_proxies", "an array of addresses or CIDR blocks");
-        return false;
-    }
-    bool ok = true;
-    for (const auto& element : *array) {
-        auto text = in.nonempty_string(element, "trusted_proxies");
-        if (!text) {
-            ok = false;
-            continue;
-        }
-        auto block = net::address_block::parse(*text);
-        if (!block) {
-            in.error(element, "trusted_proxies",
-                     "'" + *text + "' is not an IP address or a CIDR block (10.0.0.0/8)");
-            ok = false;
-            continue;
-        }
-        p.headers.trusted_proxies.push_back(*block);
-    }
-    return ok;
-}
-
 const std::vector<key_entry<site_proxy>>& proxy_header_keys() {
     using k = keys<site_proxy>;
     static const std::vector<key_entry<site_proxy>> table{

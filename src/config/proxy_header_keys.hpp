@@ -14,7 +14,4 @@ bool valid_header_name(std::string_view name);
 
 const std::vector<key_entry<site_proxy>>& proxy_header_keys();
 
-// trusted_proxies: addresses or CIDR blocks; false when a value was refused (reported).
-bool read_trusted_proxies(value_reader& in, const toml::node& v, site_proxy& p);
-
 } // namespace bws::config::detail

@@ -2,6 +2,7 @@
 // between them once the table is read.
 #include "config/proxy_keys.hpp"
 
+#include "config/access_keys.hpp"
 #include "config/proxy_header_keys.hpp"
 
 #include "config/hostname.hpp"
@@ -324,7 +325,8 @@ const std::vector<key_entry<proxy_draft>>& proxy_keys() {
             true),
         k::custom("trusted_proxies",
                   [](value_reader& in, const toml::node& v, proxy_draft& d) {
-                      return read_trusted_proxies(in, v, d.proxy);
+                      return read_address_list(in, v, "trusted_proxies",
+                                               d.proxy.headers.trusted_proxies);
                   }),
         k::custom("tls_verify",
                   [](value_reader& in, const toml::node& v, proxy_draft& d) {

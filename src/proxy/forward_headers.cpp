@@ -59,13 +59,11 @@ std::string quoted_if_needed(std::string_view value) {
 
 } // namespace
 
-bool is_trusted(std::string_view client_ip, const std::vector<net::address_block>& trusted) {
+bool is_trusted(std::string_view client_ip, const net::address_set& trusted) {
     if (trusted.empty())
         return false;
     const auto address = net::ip_address::parse(client_ip);
-    return address && std::any_of(trusted.begin(), trusted.end(), [&](const net::address_block& b) {
-               return b.contains(*address);
-           });
+    return address && trusted.contains(*address);
 }
 
 std::vector<std::string> connection_tokens(const header_list& fields) {

@@ -35,7 +35,7 @@ struct forward_request {
 };
 
 // Whether `client_ip` (the peer's address as text) is in `trusted`.
-bool is_trusted(std::string_view client_ip, const std::vector<net::address_block>& trusted);
+bool is_trusted(std::string_view client_ip, const net::address_set& trusted);
 
 // Replaces `out` with the request line and headers, ending in the blank line.
 void build_request_head(std::string& out, const forward_request& r,

@@ -108,8 +108,8 @@ remove = ["X-Debug"]
     EXPECT_EQ(p.write_timeout, std::chrono::minutes(1));
     EXPECT_EQ(p.retries, 2u);
     EXPECT_EQ(p.keepalive, 16u);
-    ASSERT_EQ(p.headers.trusted_proxies.size(), 2u);
-    EXPECT_EQ(p.headers.trusted_proxies[0].prefix, 8u);
+    ASSERT_EQ(p.headers.trusted_proxies.blocks().size(), 2u);
+    EXPECT_EQ(p.headers.trusted_proxies.blocks()[0].prefix, 8u);
     EXPECT_FALSE(p.headers.preserve_host);
     EXPECT_FALSE(p.headers.add_x_forwarded);
     EXPECT_TRUE(p.headers.add_forwarded);

@@ -91,10 +91,13 @@ TEST(ForwardHeaders, ATrustedProxysForwardingHeadersAreExtended) {
 }
 
 TEST(ForwardHeaders, IsTrusted) {
-    const std::vector<net::address_block> trusted{*net::address_block::parse("10.0.0.0/8")};
+    const net::address_set trusted(
+        {*net::address_block::parse("10.0.0.0/8"), *net::address_block::parse("2001:db8::/32")});
     EXPECT_TRUE(is_trusted("10.1.2.3", trusted));
     EXPECT_FALSE(is_trusted("192.0.2.1", trusted));
     EXPECT_FALSE(is_trusted("-", trusted));
+    EXPECT_TRUE(is_trusted("2001:db8::7", trusted));
+    EXPECT_TRUE(is_trusted("::ffff:10.0.0.1", trusted));
     EXPECT_FALSE(is_trusted("10.1.2.3", {}));
 }
 
