@@ -1,9 +1,11 @@
 // The static file handler: path → file beneath the root → 200/206/304/301/4xx (see
 // static_handler.hpp). Contract with the session: the handler sets Content-Length itself only on
-// HEAD responses (whose body is empty); for everything else the session derives it from the body.
+// HEAD responses (whose body is empty); for everything else the session derives it from the body,
+// except a body compressed as it is sent, which is chunked (`streamed`).
 #include "files/static_handler.hpp"
 
 #include "content/negotiate.hpp"
+#include "content/stream_encoder.hpp"
 #include "files/cache_policy.hpp"
 #include "files/compression.hpp"
 #include "files/conditional.hpp"
@@ -84,9 +86,11 @@ struct static_handler::impl {
         std::string etag;
         content::coding encoding = content::coding::identity;
         std::shared_ptr<const file_entry> keep;
+        // Compressed as it is sent (too large for the compressed cache): chunked, no Range.
+        bool streamed = false;
 
         static variant identity(const file_entry& f) {
-            return {&f, nullptr, f.etag, content::coding::identity, nullptr};
+            return {&f, nullptr, f.etag, content::coding::identity, nullptr, false};
         }
     };
     std::shared_ptr<const file_entry>
@@ -294,7 +298,7 @@ http::response static_handler::impl::serve_file(const request_info& request,
             }
             if (auto sibling = precompressed_sibling(entry, name, choice.chosen)) {
                 out = {sibling.get(), nullptr, variant_etag(sibling->etag, choice.chosen),
-                       choice.chosen, sibling};
+                       choice.chosen, sibling, false};
                 return true;
             }
             if (allow_on_the_fly && entry.size >= compression.min_size &&
@@ -303,10 +307,17 @@ http::response static_handler::impl::serve_file(const request_info& request,
                     compressed_key_for(entry, choice.chosen, compression.level), entry.size,
                     [&] { return compress_file(entry, choice.chosen, compression.level); });
                 if (body) {
-                    out = {&entry, std::move(body), variant_etag(entry.etag, choice.chosen),
-                           choice.chosen, nullptr};
+                    out = {&entry,        std::move(body), variant_etag(entry.etag, choice.chosen),
+                           choice.chosen, nullptr,         false};
                     return true;
                 }
+            } else if (allow_on_the_fly && request.chunked_ok && entry.size > max_on_the_fly_size &&
+                       entry.file) {
+                // The same coder and level always give the same bytes, so the variant keeps
+                // the cached variant's ETag scheme.
+                out = {&entry,        nullptr, variant_etag(entry.etag, choice.chosen),
+                       choice.chosen, nullptr, true};
+                return true;
             }
             candidates.erase(std::find(candidates.begin(), candidates.end(), choice.chosen));
         }
@@ -379,8 +390,8 @@ http::response static_handler::impl::serve_variant(const request_info& request, 
     http::response r;
     range_result ranges;
     // A body compressed on the fly is sent whole: no Range, no Accept-Ranges (as nginx's gzip).
-    if (!v.compressed && !request.range.empty() &&
-        if_range_allows(request.if_range, etag, modified))
+    const bool on_the_fly = v.compressed || v.streamed;
+    if (!on_the_fly && !request.range.empty() && if_range_allows(request.if_range, etag, modified))
         ranges = parse_range(request.range, entry.size, max_ranges);
 
     if (ranges.outcome == range_outcome::unsatisfiable) {
@@ -417,6 +428,16 @@ http::response static_handler::impl::serve_variant(const request_info& request, 
             http::body_piece piece;
             piece.shared = v.compressed;
             r.body.push_back(std::move(piece));
+        } else if (v.streamed) {
+            if (!request.head) { // a HEAD needs no coder: its body is never made
+                http::body_piece piece = slice(entry, 0, entry.size);
+                piece.encoder = content::make_stream_encoder(v.encoding, compression.level);
+                if (!piece.encoder) // the coder's library could not allocate its state
+                    return error(503);
+                r.body.push_back(std::move(piece));
+            }
+            r.streamed = true;
+            r.set_header("Transfer-Encoding", "chunked");
         } else if (entry.size > 0) {
             r.body.push_back(slice(entry, 0, entry.size));
         }
@@ -424,11 +445,12 @@ http::response static_handler::impl::serve_variant(const request_info& request, 
     if (encoded)
         r.set_header("Content-Encoding", std::string(content::token(v.encoding)));
     validators(r);
-    if (max_ranges > 0 && !v.compressed)
+    if (max_ranges > 0 && !on_the_fly)
         r.set_header("Accept-Ranges", "bytes");
 
     if (request.head) {
-        r.set_header("Content-Length", std::to_string(r.content_length()));
+        if (!r.streamed) // a streamed GET has no length either: HEAD says the same
+            r.set_header("Content-Length", std::to_string(r.content_length()));
         r.body.clear();
     }
     return r;

@@ -32,6 +32,9 @@ struct request_info {
     // Accept-Encoding (nullopt: the request has none) and Cache-Control: no-transform.
     std::optional<std::string_view> accept_encoding;
     bool no_transform = false;
+    // The response may use chunked framing (HTTP/1.1): a file too large for the compressed
+    // cache is then compressed as it is sent; an HTTP/1.0 client gets it uncompressed.
+    bool chunked_ok = false;
 };
 
 class file_cache; // files/file_cache.hpp: one per worker, shared by its sites

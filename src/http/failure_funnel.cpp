@@ -15,8 +15,8 @@ namespace bws::http {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(failure_kind::count_)> names{
-    "accept",        "peer_read",  "peer_write",      "file_read",       "file_shrank",
-    "tls_handshake", "conn_limit", "conn_limit_full", "rate_limit_full", "upstream"};
+    "accept",     "peer_read",       "peer_write",      "file_read", "file_shrank", "tls_handshake",
+    "conn_limit", "conn_limit_full", "rate_limit_full", "upstream",  "compress"};
 
 } // namespace
 

@@ -30,6 +30,8 @@ enum class failure_kind {
     rate_limit_full, // the rate table had no free slot: the request was served uncounted
     upstream,        // a proxied request's upstream refused, timed out, broke off or answered
                      // with a malformed response
+    compress,        // a response compressed as it is sent could not go on (the coder's
+                     // library failed: out of memory); the connection closes mid-body
     count_           // number of kinds, not a kind
 };
 

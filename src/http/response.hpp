@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+namespace bws::content {
+class stream_encoder; // content/stream_encoder.hpp
+}
+
 namespace bws::http {
 
 // An open, read-only file shared between the file cache and the responses that send it.
@@ -32,10 +36,19 @@ struct body_piece {
     // When set (and file is not): bytes shared with a cache, the whole of them, sent without
     // copying them into every response (compressed bodies, content/compressed_cache.hpp).
     std::shared_ptr<const std::string> shared;
+    // When set (with file): the file slice is compressed by it as it is read and goes out in
+    // HTTP/1.1 chunked framing, so its size on the wire is not known up front (size() is 0
+    // and the response is `streamed`). Shared only to keep body_piece copyable: one
+    // response's piece owns it.
+    std::shared_ptr<content::stream_encoder> encoder;
 
     // The in-memory bytes of a piece without a file.
     std::string_view memory() const { return shared ? std::string_view(*shared) : bytes; }
-    std::uint64_t size() const { return file ? length : memory().size(); }
+    std::uint64_t size() const {
+        if (encoder)
+            return 0;
+        return file ? length : memory().size();
+    }
 };
 
 struct response {

@@ -315,6 +315,7 @@ void session<Stream>::handle_request() {
     if (head.accept_encoding)
         info.accept_encoding = *head.accept_encoding;
     info.no_transform = head.no_transform;
+    info.chunked_ok = head.version >= 11;
     respond(server_.site(site_).files->handle(info), site_, decision.head);
 }
 
@@ -349,7 +350,9 @@ void session<Stream>::respond(response&& r, std::size_t site_index, bool head) {
     }
     context.keep_alive = keep_alive_;
     body_bytes_ = serialize_head(out_head_, r, context, head);
-    if (body_bytes_ == 0)
+    // A piece compressed as it is sent has no size yet: its bytes are counted as they go.
+    const bool encoded = !r.body.empty() && r.body.front().encoder;
+    if (body_bytes_ == 0 && (head || !encoded))
         r.body.clear();
     out_body_ = std::move(r.body);
     out_head_sent_ = 0;

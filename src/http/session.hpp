@@ -108,6 +108,11 @@ private:
     bool write_file_zero_copy();
     // Reads the next slice of the current file piece into chunk_; false on failure (closed).
     bool fill_chunk();
+    // The same for a piece with an encoder: reads and compresses until the coder emits
+    // something, and frames it as an HTTP/1.1 chunk (with the last chunk once the file ends).
+    bool fill_encoded_chunk();
+    // Reports a failed file read (err 0: the file ended early) and closes.
+    void fail_file_read(int err);
     // After a failed write: waits for writability (would_block) or reports and closes.
     void on_write_error(const boost::system::error_code& ec);
     void fail(failure_kind kind, const boost::system::error_code& ec);

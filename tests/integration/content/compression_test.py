@@ -5,13 +5,17 @@ Usage: compression_test.py --bws PATH [--keep] [-k SUBSTRING]
 
 Negotiation (q-values, 406), Vary, precompressed siblings with their ETags, 304 and Range,
 bodies compressed on the fly, Range and no-transform served from the identity file, HEAD, the
-access log's byte count, and a 20 MiB file sent with flat worker memory. gzip is decoded with
+access log's byte count, a 20 MiB file sent with flat worker memory, and files above the
+compressed cache's 1 MiB compressed as they are sent (chunked; HTTP/1.0 gets identity), a
+100 MiB one in each coding with the worker's peak RSS flat (BWS_COMPRESS_BIG_MIB sets the size:
+the sanitizer build uses less). gzip is decoded with
 the standard library, br with Debian's python3-brotli, zstd with python3-zstandard (a decode
 whose module is missing is skipped, saying so). Each check prints PASS or FAIL; exit status 1
 when any failed.
 """
 
 import gzip
+import hashlib
 import json
 import os
 import socket
@@ -19,6 +23,8 @@ import ssl
 import subprocess
 import sys
 import time
+import zlib
+from http.client import HTTPConnection
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from bws_harness import (LOOPBACK, TIMEOUT, Bws, CheckFailed, Connection, expect,  # noqa: E402
@@ -52,7 +58,8 @@ def decode(coding, body):
         if zstandard is None:
             SKIPPED.append("zstd decode (python3-zstandard not installed)")
             return None
-        return zstandard.ZstdDecompressor().decompress(body)
+        # A streamed frame has no content size: the one-shot decompress() refuses it.
+        return zstandard.ZstdDecompressor().decompressobj().decompress(body)
     return body
 
 
@@ -103,6 +110,21 @@ class Server:
                         "/CN=tls.test", "-addext", "subjectAltName=DNS:tls.test",
                         "-keyout", self.key, "-out", self.cert],
                        check=True, capture_output=True, timeout=30)
+        # The big file compressed as it is sent: text with some variety (a plain repetition
+        # would compress 1000:1 and hide a coder that buffers the body).
+        self.huge_mib = int(os.environ.get("BWS_COMPRESS_BIG_MIB", "100"))
+        self.huge_path = os.path.join(www, "huge.txt")
+        digest = hashlib.sha256()
+        with open(self.huge_path, "wb") as f:
+            block = b"".join(b"%08x GET /item/%d HTTP/1.1 200 %d\n" % (i * 2654435761 % 2**32, i, i % 977)
+                             for i in range(32768))
+            written = 0
+            while written < self.huge_mib << 20:
+                part = block[:(self.huge_mib << 20) - written]
+                f.write(part)
+                digest.update(part)
+                written += len(part)
+        self.huge_sha = digest.hexdigest()
         self.port, self.plain_port, self.tls_port = free_ports(3)
         self.pid_file = os.path.join(root, "bws.pid")
         self.config = os.path.join(root, "bws.toml")
@@ -305,6 +327,13 @@ def a_tls_site_compresses_too(s):
     expect_eq((r.header("content-encoding"), r.header("vary")), (None, "Accept-Encoding"), "zstd")
     expect(r.body == s.mib, "TLS identity body")
     expect_encoded(s.get("/mib.txt", "gzip"), "gzip", s.mib, "plain 1 MiB gzip")
+    # Above the cache's 1 MiB: compressed as it is sent, through the TLS stream's buffered path.
+    r = s.tls_get("/big.txt", "br")
+    expect_eq((r.status, r.header("content-encoding"), r.header("transfer-encoding")),
+              (200, "br", "chunked"), "TLS 20 MiB br")
+    decoded = decode("br", r.body)
+    if decoded is not None:
+        expect(decoded == s.big, "TLS 20 MiB br: the decoded body differs")
 
 
 @check
@@ -329,12 +358,114 @@ def a_20_mib_file_keeps_worker_memory_flat(s):
     r = s.get("/big.txt", "gzip")
     expect_eq(r.header("content-encoding"), "gzip", "big.txt.gz sibling")
     expect(r.body == s.big_gz, "sibling body")
-    r = s.get("/big.txt", "br, zstd")  # no sibling, above the on-the-fly limit: identity
+    r = s.get("/big.txt", "identity")
     expect_eq((r.header("content-encoding"), r.header("vary")), (None, "Accept-Encoding"), "big")
     expect(r.body == s.big, "identity body")
     grown = s.worker_rss_kib() - before
     print(f"  worker RSS {before} KiB before, grew {grown} KiB over two 20 MiB responses")
     expect(grown < 8 * 1024, f"worker RSS grew {grown} KiB")
+
+
+@check
+def large_files_are_compressed_as_they_are_sent(s):
+    identity_tag = s.get("/big.txt", method="HEAD").header("etag")
+    for coding in ("br", "zstd"):  # big.txt has only a .gz sibling
+        r = s.get("/big.txt", coding)
+        expect_eq((r.status, r.header("content-encoding")), (200, coding), f"{coding}: encoding")
+        expect_eq(r.header("transfer-encoding"), "chunked", f"{coding}: Transfer-Encoding")
+        expect_eq((r.header("content-length"), r.header("accept-ranges")), (None, None),
+                  f"{coding}: no length, no ranges")
+        expect_eq(r.header("vary"), "Accept-Encoding", f"{coding}: Vary")
+        tag = r.header("etag")
+        expect_eq(tag, identity_tag[:-1] + "-" + coding + '"', f"{coding}: ETag")
+        decoded = decode(coding, r.body)
+        if decoded is not None:
+            expect(decoded == s.big, f"{coding}: the decoded body differs")
+        expect(len(r.body) < len(s.big) // 4, f"{coding}: {len(r.body)} bytes: not compressed")
+        expect_eq(s.get("/big.txt", coding, headers={"If-None-Match": tag}).status, 304,
+                  f"{coding}: 304")
+        h = s.get("/big.txt", coding, method="HEAD")
+        expect_eq((h.status, h.header("content-encoding"), h.header("transfer-encoding"),
+                   h.header("content-length"), h.body), (200, coding, "chunked", None, b""),
+                  f"{coding}: HEAD")
+    # A Range gets the identity file's bytes; an HTTP/1.0 client (no chunked framing) the
+    # identity file with its length.
+    r = s.get("/big.txt", "br", headers={"Range": "bytes=100-199"})
+    expect_eq((r.status, r.header("content-encoding"), r.body), (206, None, s.big[100:200]),
+              "Range")
+    with socket.create_connection((LOOPBACK, s.port), timeout=TIMEOUT) as c:
+        c.sendall(b"GET /big.txt HTTP/1.0\r\nHost: localhost\r\nAccept-Encoding: br\r\n\r\n")
+        raw = b""
+        while True:
+            data = c.recv(1 << 20)
+            if not data:
+                break
+            raw += data
+    head, _, body = raw.partition(b"\r\n\r\n")
+    head = head.decode("latin-1").lower()
+    expect("content-encoding" not in head and "transfer-encoding" not in head, f"1.0: {head}")
+    expect(f"content-length: {len(s.big)}" in head and body == s.big, "1.0: identity body")
+    # The same connection goes on after a streamed body (the last chunk ended it).
+    conn = Connection(socket.create_connection((LOOPBACK, s.port), timeout=TIMEOUT))
+    try:
+        first = conn.request("GET", "/big.txt", "localhost", headers={"Accept-Encoding": "zstd"})
+        second = conn.request("GET", "/tiny.txt", "localhost")
+    finally:
+        conn.close()
+    expect_eq((first.header("transfer-encoding"), second.status, second.body),
+              ("chunked", 200, b"small\n"), "keep-alive after a streamed body")
+
+
+def worker_peak_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise CheckFailed("no VmHWM")
+
+
+@check
+def a_100_mib_file_is_compressed_with_flat_worker_memory(s):
+    decoders = {"gzip": lambda: zlib.decompressobj(16 + 15).decompress}
+    if brotli is not None:
+        decoders["br"] = lambda: brotli.Decompressor().process
+    else:
+        SKIPPED.append("100 MiB br (python3-brotli not installed)")
+    if zstandard is not None:
+        decoders["zstd"] = lambda: zstandard.ZstdDecompressor().decompressobj().decompress
+    else:
+        SKIPPED.append("100 MiB zstd (python3-zstandard not installed)")
+    pid = s.bws.workers()[0]
+    size = s.huge_mib << 20
+    for coding, make in decoders.items():
+        # Reset the worker's peak RSS to its current RSS (proc(5), clear_refs "5").
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        before = worker_peak_kib(pid)
+        conn = HTTPConnection(LOOPBACK, s.port, timeout=TIMEOUT)
+        try:
+            conn.request("GET", "/huge.txt", headers={"Accept-Encoding": coding})
+            r = conn.getresponse()
+            expect_eq((r.status, r.getheader("content-encoding"), r.getheader("transfer-encoding")),
+                      (200, coding, "chunked"), f"{coding}: head")
+            feed, digest, wire, decoded = make(), hashlib.sha256(), 0, 0
+            while True:
+                block = r.read(1 << 16)
+                if not block:
+                    break
+                wire += len(block)
+                out = feed(block)
+                decoded += len(out)
+                digest.update(out)
+        finally:
+            conn.close()
+        grown = worker_peak_kib(pid) - before
+        print(f"  {coding}: {s.huge_mib} MiB sent as {wire >> 10} KiB; worker peak RSS "
+              f"{before} KiB, grew {grown} KiB")
+        expect_eq(decoded, size, f"{coding}: decoded size")
+        expect_eq(digest.hexdigest(), s.huge_sha, f"{coding}: decoded sha256")
+        expect(wire < size // 3, f"{coding}: {wire} bytes on the wire")
+        expect(grown < 16 * 1024, f"{coding}: worker peak RSS grew {grown} KiB")
 
 
 def print_skipped():
