@@ -520,7 +520,7 @@ def memory_table(starts, servers):
              "| exec → first 200 (median, min–max) |", "|---|---|---|---|---|---|---|"]
     for s in servers:
         st = [x for x in starts if x["server"] == s and x["pass"] == "startup"]
-        st = st or [x for x in starts if x["server"] == s]
+        st = st or [x for x in starts if x["server"] == s and x.get("kind") == "start"]
         if not st:
             continue
         loaded = [x for x in starts if x["server"] == s and x.get("kind") == "loaded"]
