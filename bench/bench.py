@@ -3,6 +3,9 @@
 
 Subcommands:
   free-port                      print a free TCP port on 127.0.0.1
+  html FILE SIZE                 write SIZE bytes of HTML made of words (compressible as text is)
+  precompress FILE               write FILE.gz (gzip -9) and FILE.br (brotli quality 11, with
+                                 libbrotlienc through ctypes, or the brotli command)
   tree PID                       print PID and its descendants, one per line
   mem PID --out F --server S --pass P --start-ms MS
                                  append the idle RSS/PSS (summed over the process tree) to F
@@ -17,11 +20,17 @@ Subcommands:
                                  with N TLS 1.3 connections that each had one request answered
   report --dir D [--readme README --png-copy P]
                                  write D/results.md and D/plot.png (gnuplot) from D/*.jsonl;
-                                 with --readme, replace the results section of README.md too
+                                 with --readme, replace the results section of README.md too.
+                                 Servers named bws-VARIANT (run.sh --bws-variants) are not
+                                 "other servers" in the ratios: they get a table ÷ plain bws
 """
 import argparse
+import ctypes
+import ctypes.util
+import gzip
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -141,6 +150,66 @@ def cmd_free_port(_args):
     s.close()
 
 
+def cmd_html(args):
+    """Paragraphs of words drawn from a fixed vocabulary (seeded: every run serves the same
+    bytes), so that it compresses as text does (gzip -9: to about 42 %)."""
+    rng = random.Random(12)
+    letters = "etaoinshrdlucmfwypvbgkjqxz"
+    weights = [len(letters) - i for i in range(len(letters))]
+    vocabulary = ["".join(rng.choices(letters, weights, k=rng.randint(2, 10)))
+                  for _ in range(3000)]
+    head = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>bench</title></head><body>\n"
+    tail = "</body></html>\n"
+    parts, size = [head], len(head) + len(tail)
+    while size < args.size:
+        words = " ".join(rng.choices(vocabulary, k=rng.randint(20, 80)))
+        para = f"<p class=\"c{rng.randint(1, 9)}\">{words}.</p>\n"
+        parts.append(para)
+        size += len(para)
+    text = "".join(parts)[:args.size - len(tail)] + tail
+    with open(args.file, "w") as f:
+        f.write(text)
+
+
+def brotli_compress(data):
+    """Brotli quality 11 with libbrotlienc (bws links it), else the brotli command, else None."""
+    name = ctypes.util.find_library("brotlienc")
+    if name:
+        lib = ctypes.CDLL(name)
+        lib.BrotliEncoderMaxCompressedSize.restype = ctypes.c_size_t
+        lib.BrotliEncoderMaxCompressedSize.argtypes = [ctypes.c_size_t]
+        lib.BrotliEncoderCompress.restype = ctypes.c_int
+        lib.BrotliEncoderCompress.argtypes = [
+            ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_size_t), ctypes.c_char_p]
+        size = ctypes.c_size_t(lib.BrotliEncoderMaxCompressedSize(len(data)))
+        out = ctypes.create_string_buffer(size.value)
+        # quality 11, window 22 (brotli's defaults), mode 1 = text
+        if lib.BrotliEncoderCompress(11, 22, 1, len(data), data, ctypes.byref(size), out):
+            return out.raw[:size.value]
+    if shutil.which("brotli"):
+        res = subprocess.run(["brotli", "-c", "-q", "11"], input=data, capture_output=True)
+        if res.returncode == 0:
+            return res.stdout
+    return None
+
+
+def cmd_precompress(args):
+    with open(args.file, "rb") as f:
+        data = f.read()
+    compressed = brotli_compress(data)
+    if compressed is None:
+        print("bench: no libbrotlienc and no brotli command (apt-get install brotli)",
+              file=sys.stderr)
+        sys.exit(1)
+    with open(args.file + ".gz", "wb") as f:
+        f.write(gzip.compress(data, compresslevel=9, mtime=0))
+    with open(args.file + ".br", "wb") as f:
+        f.write(compressed)
+    print(f"precompress: {os.path.basename(args.file)} {len(data)} B, .gz "
+          f"{os.path.getsize(args.file + '.gz')} B, .br {len(compressed)} B")
+
+
 def cmd_tree(args):
     print("\n".join(str(p) for p in process_tree(args.pid)))
 
@@ -185,6 +254,9 @@ def cmd_measure(args):
     append_json(args.out, r)
     if proc.returncode != 0 or r["requests"] == 0:
         print(f"bench: wrk failed for {args.server} {args.scenario}:\n{out}", file=sys.stderr)
+    elif r["non2xx"] and args.scenario != "404":
+        print(f"bench: {args.server} {args.scenario}: {r['non2xx']} responses were not 2xx or "
+              "3xx (a rate limit that triggered?)", file=sys.stderr)
 
 
 def read_tls_stats(path):
@@ -302,7 +374,7 @@ PASS_TITLES = {
 
 def load(directory):
     records = []
-    for name in ("runs.jsonl", "starts.jsonl", "idle.jsonl"):
+    for name in ("runs.jsonl", "starts.jsonl", "idle.jsonl", "checks.jsonl"):
         path = os.path.join(directory, name)
         if os.path.exists(path):
             with open(path) as f:
@@ -346,10 +418,18 @@ def summarise(runs):
     return out
 
 
+def is_variant(server):
+    """bws-metrics, bws-ratelimit: bws itself with a feature on (run.sh --bws-variants)."""
+    return server.startswith("bws-")
+
+
 def ratio_to_best_other(summary, pass_, scenario, server, servers, field, lower_better=False):
     mine = summary.get((pass_, scenario, server), {}).get(field)
+    # A bws variant is no other server: not for bws, not for the peers, not for another variant.
+    same = ("bws",) if is_variant(server) else ()
     others = [summary[(pass_, scenario, o)][field] for o in servers
-              if o != server and (pass_, scenario, o) in summary
+              if o != server and not is_variant(o) and o not in same
+              and (pass_, scenario, o) in summary
               and summary[(pass_, scenario, o)][field]]
     if not mine or not others:
         return None
@@ -440,7 +520,7 @@ def memory_table(starts, servers):
              "| exec → first 200 (median, min–max) |", "|---|---|---|---|---|---|---|"]
     for s in servers:
         st = [x for x in starts if x["server"] == s and x["pass"] == "startup"]
-        st = st or [x for x in starts if x["server"] == s]
+        st = st or [x for x in starts if x["server"] == s and x.get("kind") == "start"]
         if not st:
             continue
         loaded = [x for x in starts if x["server"] == s and x.get("kind") == "loaded"]
@@ -472,6 +552,50 @@ def tls_lines(summary, pass_, scenarios, servers):
                          + ", ".join(cells))
     if lines:
         lines = ["TLS handshakes per response wrk counted (resumed ones in brackets):", ""] \
+            + lines + [""]
+    return lines
+
+
+def variant_table(summary, pass_, scenarios, servers):
+    """Each bws variant ÷ plain bws of the same pass and scenario."""
+    variants = [s for s in servers if is_variant(s)]
+    if not variants or "bws" not in servers:
+        return []
+    lines = ["| scenario | bws req/s | " + " | ".join(
+        f"{v} req/s ÷ bws | {v} req/CPU-s ÷ bws | {v} p99 ÷ bws" for v in variants) + " |",
+        "|---" * (2 + 3 * len(variants)) + "|"]
+    for sc in scenarios:
+        plain = summary.get((pass_, sc, "bws"))
+        if not plain:
+            continue
+        cells = []
+        for v in variants:
+            x = summary.get((pass_, sc, v))
+            for field in ("rps", "rps_per_cpu", "p99_ms"):
+                cells.append(fmt_ratio(x[field] / plain[field])
+                             if x and x.get(field) and plain.get(field) else "–")
+        lines.append(f"| {plain['label']} | {fmt_num(plain['rps'])} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def coding_lines(checks, pass_, servers):
+    """What curl got from each compression listener before the runs."""
+    lines = []
+    for sc in ordered(c["scenario"] for c in checks if c["kind"] == "coding" and c["pass"] == pass_):
+        cells = [f"{c['server']} {c['coding'] or 'none'} {c['bytes'] / 1024:.1f} KiB"
+                 + ("" if c["status"] == "200" and c["coding"] in ("gzip", "br") else " (FAILED)")
+                 for s in servers for c in checks
+                 if c["kind"] == "coding" and c["pass"] == pass_ and c["scenario"] == sc
+                 and c["server"] == s]
+        if cells:
+            lines.append(f"- {sc}: " + ", ".join(cells))
+    for c in checks:
+        if c["kind"] == "scrapes" and c["pass"] == pass_:
+            lines.append(f"- bws-metrics: {c['ok']} of {c['count']} scrapes of /metrics (one a "
+                         "second during the pass) answered 200")
+    if lines:
+        lines = ["Compressed responses (Content-Encoding and body size curl got with "
+                 "Accept-Encoding: gzip, br, before the runs) and the /metrics scrapes:", ""] \
             + lines + [""]
     return lines
 
@@ -582,6 +706,7 @@ def cmd_report(args):
     runs = [r for r in records if r["kind"] == "run"]
     starts = [r for r in records if r["kind"] in ("start", "loaded")]
     idle = [r for r in records if r["kind"] == "idle"]
+    checks = [r for r in records if r["kind"] in ("coding", "scrapes")]
     servers = ordered(r["server"] for r in runs + starts + idle)
     passes = ordered(r["pass"] for r in runs)
     scenarios = ordered(r["scenario"] for r in runs)
@@ -610,6 +735,11 @@ def cmd_report(args):
                               "p99 latency, ms (ratio to the lowest other; bold = lowest)",
                               lower_better=True) + [""]
         lines += tls_lines(summary, p, scenarios, servers)
+        lines += coding_lines(checks, p, servers)
+        variants = variant_table(summary, p, scenarios, servers)
+        if variants:
+            lines += ["**bws variants ÷ plain bws** (same pass; the goal of issue 13 is ≥ 0.97×)",
+                      ""] + variants + [""]
     for a, b, title in (("A", "B", "Scaling: two workers (B) ÷ one worker (A), requests/s"),
                         ("A", "A-log", "Access log on ÷ off (layout A), requests/s"),
                         ("B", "B-log", "Access log on ÷ off (layout B), requests/s")):
@@ -662,6 +792,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("free-port").set_defaults(fn=cmd_free_port)
+    p = sub.add_parser("html")
+    p.add_argument("file")
+    p.add_argument("size", type=int)
+    p.set_defaults(fn=cmd_html)
+    p = sub.add_parser("precompress")
+    p.add_argument("file")
+    p.set_defaults(fn=cmd_precompress)
     p = sub.add_parser("tree")
     p.add_argument("pid", type=int)
     p.set_defaults(fn=cmd_tree)
