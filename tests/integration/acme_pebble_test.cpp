@@ -220,8 +220,9 @@ protected:
             std::to_string(responder_.port()) + R"(, "tlsPort": )" + std::to_string(tls_port) +
             R"(, "ocspResponderURL": "", "externalAccountBindingRequired": false}})";
         const auto config_path = dir_.write("pebble.json", config);
-        // No artificial validation delay, no rejected good nonces (the badNonce retry is
-        // still exercised by pebble's nonce checks), real validation, fresh authorizations.
+        // No artificial validation delay, no randomly rejected good nonces (a random
+        // rejection rate would make the runs nondeterministic), real validation, and no
+        // reuse of an earlier valid authorization (each order must go through http-01).
         pebble_.pid = test::spawn({pebble_binary, "-config", config_path.string(), "-dnsserver",
                                    loopback + std::to_string(dns_port)},
                                   {"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0",
