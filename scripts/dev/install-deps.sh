@@ -8,12 +8,13 @@ libboost-json1.81-dev libssl-dev libtomlplusplus-dev libspdlog-dev libfmt-dev li
 zlib1g-dev libbrotli-dev libzstd-dev libcrypt-dev googletest libgtest-dev"
 # Tests: the packaging and real-systemd system tests, the shell-script tests (openssl makes
 # their certificates; testssl.sh scans bws's TLS defaults; slowhttptest attacks it) and the
-# benchmark peers; python3-prometheus-client parses /metrics in the metrics test.
+# benchmark peers; python3-prometheus-client parses /metrics in the metrics test; pebble (and its
+# pebble-challtestsrv) is the ACME server the ACME client's integration test runs against.
 test_pkgs="curl python3 shellcheck logrotate systemd debhelper devscripts lintian fakeroot
 dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd
 lighttpd-mod-openssl gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
 procps iproute2 openssl testssl.sh haproxy slowhttptest python3-brotli python3-zstandard
-python3-prometheus-client"
+python3-prometheus-client pebble"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--tests" ] && pkgs="$build_pkgs $test_pkgs"
