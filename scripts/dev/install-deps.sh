@@ -12,7 +12,7 @@ zlib1g-dev libbrotli-dev libzstd-dev libcrypt-dev googletest libgtest-dev"
 # pebble-challtestsrv) is the ACME server the ACME client's integration test runs against.
 test_pkgs="curl python3 shellcheck logrotate systemd debhelper devscripts lintian fakeroot
 dpkg-dev rpm rpmlint rpm2cpio cpio debootstrap systemd-container zstd nginx-light h2o lighttpd
-lighttpd-mod-openssl gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
+lighttpd-mod-openssl lighttpd-mod-deflate gnuplot-nox wrk clang libclang-rt-14-dev clang-format clang-tidy
 procps iproute2 openssl testssl.sh haproxy slowhttptest python3-brotli python3-zstandard
 python3-prometheus-client pebble"
 
