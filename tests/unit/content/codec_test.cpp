@@ -10,17 +10,9 @@
 
 using namespace bws::content;
 using bws::test::decode;
+using bws::test::text;
 
 namespace {
-
-std::string text(std::size_t n) {
-    std::string s;
-    while (s.size() < n)
-        s += "<li class=\"item\">bws serves static files " + std::to_string(s.size() % 97) +
-             "</li>\n";
-    s.resize(n);
-    return s;
-}
 
 std::string noise(std::size_t n) {
     std::mt19937 rng(42);

@@ -1,6 +1,7 @@
 // Test decoders for the three codings, each in its library's streaming form so that they also
 // decode what a streaming encoder wrote (a zstd frame without its content size, a brotli
-// stream of many meta-blocks). Shared by the codec and stream encoder tests.
+// stream of many meta-blocks), and the compressible text they encode. Shared by the codec and
+// stream encoder tests.
 #pragma once
 
 #include "content/coding.hpp"
@@ -14,6 +15,15 @@
 #include <string>
 
 namespace bws::test {
+
+// `n` bytes of HTML-like text with some variety (compresses about 10:1).
+inline std::string text(std::size_t n) {
+    std::string s;
+    while (s.size() < n)
+        s += "<tr><td>row " + std::to_string(s.size() % 1013) + "</td><td>bws</td></tr>\n";
+    s.resize(n);
+    return s;
+}
 
 inline std::string gunzip(const std::string& in) {
     z_stream z{};

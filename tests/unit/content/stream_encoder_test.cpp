@@ -12,16 +12,9 @@
 
 using namespace bws::content;
 using bws::test::decode;
+using bws::test::text;
 
 namespace {
-
-std::string text(std::size_t n) {
-    std::string s;
-    while (s.size() < n)
-        s += "<tr><td>row " + std::to_string(s.size() % 1013) + "</td><td>bws</td></tr>\n";
-    s.resize(n);
-    return s;
-}
 
 // Feeds `input` in slices whose sizes cycle through `sizes`, the last call with last = true.
 std::string encode_sliced(stream_encoder& e, const std::string& input,
