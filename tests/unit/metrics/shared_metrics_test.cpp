@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +150,65 @@ TEST(SharedMetrics, CountHelpersWriteThisProcessSlotOfTheSharedRegion) {
                                   ? 0
                                   : before.sites.back().cells.requests[0][1];
     EXPECT_EQ(t.sites.back().cells.requests[0][1], other_before + 1);
+}
+
+// What a worker answering [sites.metrics] relies on: a scrape in another process while the
+// master releases slots never counts a slot twice or not at all (the total of a counter that
+// only grows never goes back), and the master's own counters reach it.
+TEST(SharedMetrics, ScrapesInAnotherProcessSeeReleasesWholeAndTheMastersCounters) {
+    fresh_region f;
+    ASSERT_NE(f.r, nullptr);
+    const auto site = f.r->register_site("www");
+    void* shared_flags =
+        ::mmap(nullptr, 2 * sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(shared_flags, MAP_FAILED);
+    auto* flags = static_cast<int*>(shared_flags);
+    std::atomic_ref<int> started(flags[0]);
+    std::atomic_ref<int> done(flags[1]);
+    constexpr int moves = 20000;
+
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        // Exit codes: 0 fine, 1 went back, 2 wrong final total, 3 master's counters not seen.
+        started.store(1);
+        std::uint64_t last = 0;
+        while (done.load() == 0) {
+            const auto now = requests(f.r->scrape(), "www", method_class::get, 1);
+            if (now < last)
+                _exit(1);
+            last = now;
+        }
+        const auto t = f.r->scrape();
+        if (requests(t, "www", method_class::get, 1) != moves)
+            _exit(2);
+        if (t.server.reloads_ok != 2 || t.server.reloads_failed != 1 ||
+            t.server.worker_crashes != 1 || t.server.worker_respawns != 1 ||
+            t.server.generation != 3)
+            _exit(3);
+        _exit(0);
+    }
+    while (started.load() == 0)
+        sched_yield();
+    for (int i = 0; i < moves; ++i) {
+        const auto slot = f.r->claim_slot();
+        add(f.r->cells(slot)->sites[site].requests[0][1]);
+        f.r->release_slot(slot); // the count moves into the retired totals
+    }
+    f.r->count_reload(true);
+    f.r->count_reload(true);
+    f.r->count_reload(false);
+    f.r->count_worker_crash();
+    f.r->count_worker_respawn();
+    f.r->set_generation(3);
+    done.store(1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ::munmap(shared_flags, 2 * sizeof(int));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: a scrape went back, 2: wrong total, 3: the "
+                                         "master's counters were not seen";
+    EXPECT_EQ(requests(f.r->scrape(), "www", method_class::get, 1), std::uint64_t{moves});
 }
 
 } // namespace
