@@ -200,14 +200,7 @@ totals region::scrape() const {
     };
     // A release moves a slot's counts into retired_ in a few microseconds; a scrape that saw
     // part of a move is thrown away and read again.
-    // Bounded: a master killed in the middle of a release leaves the sequence odd for ever,
-    // and its workers are about to exit then anyway.
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-        if (attempt != 0)
-            sched_yield();
-        const auto seq = ref(release_seq_).load(std::memory_order_acquire);
-        if ((seq & 1U) != 0)
-            continue;
+    const auto read_all = [&] {
         out.log_lines_dropped = 0;
         out.open_connections = 0;
         out.idle_connections = 0;
@@ -215,6 +208,27 @@ totals region::scrape() const {
         fold(retired_, false);
         for (std::size_t i = 0; i < used && i < slot_count; ++i)
             fold(slots_[i], true);
+    };
+    // Releases only happen when workers exit, so a retry soon reads a quiet region. The one
+    // wait that could last is a sequence left odd by a master killed during a release (its
+    // workers are about to exit then): after that many looks at the same odd value, what is
+    // there is shown.
+    constexpr int max_stuck_looks = 10000;
+    std::uint32_t odd_seen = 0;
+    int stuck_looks = 0;
+    for (;;) {
+        const auto seq = ref(release_seq_).load(std::memory_order_acquire);
+        if ((seq & 1U) != 0) {
+            stuck_looks = seq == odd_seen ? stuck_looks + 1 : 0;
+            odd_seen = seq;
+            if (stuck_looks < max_stuck_looks) {
+                sched_yield();
+                continue;
+            }
+            read_all();
+            break;
+        }
+        read_all();
         std::atomic_thread_fence(std::memory_order_acquire);
         if (ref(release_seq_).load(std::memory_order_relaxed) == seq)
             break;

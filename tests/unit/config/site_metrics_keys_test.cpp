@@ -174,7 +174,7 @@ TEST(SiteMetricsKeys, APathAShorterProxyRouteWouldTakeIsAWarning) {
     auto r = with_metrics("path = \"/api/metrics\"\n", proxy_tables);
     ASSERT_TRUE(r.ok()) << all(r.errors);
     expect_at(find_one(r.warnings, "[sites.metrics] path '/api/metrics' lies beneath the proxy "
-                                   "route '/api' (line 14)"),
+                                   "route '/api' (line 15)"),
               7, 8);
     const std::string everything = R"(
 [sites.proxy]
