@@ -66,7 +66,8 @@ periodic host lookups (resolve_interval).
 Management ([management] enabled = true): the master answers on a loopback address (default
 127.0.0.1:7654) or a Unix socket ([management] socket), optional api_key: GET /metrics
 (Prometheus/OpenMetrics, summed over all workers), GET /api/status, POST /api/config/reload
-(like --reload), GET /api/config/check.
+(like --reload), GET /api/config/check. The same /metrics on a site's port: [sites.metrics]
+(loopback only unless allow_ips). api_only = true: a site that serves no static files.
 Protection: request rate limits shared by all workers ([security.rate_limiting],
 [sites.rate_limit]: 429), IP allow/deny and basic auth ([sites.access]), the client behind
 load balancers ([security] trusted_proxies).

@@ -151,7 +151,7 @@ bool master::start(std::string& error) {
                    handover_ ? handover_->generation + 1 : 1,
                    handover_ ? handover_->reload_count : 0);
     if (auto* region = metrics::region::shared()) {
-        region->server().generation = reloads_.generation();
+        region->set_generation(reloads_.generation());
     }
 
     watchdog_ = sys::watchdog_interval();
@@ -366,8 +366,8 @@ void master::generation_aborted() {
 
 void master::reload_finished(bool ok) {
     if (auto* region = metrics::region::shared()) {
-        ++(ok ? region->server().reloads_ok : region->server().reloads_failed);
-        region->server().generation = reloads_.generation();
+        region->count_reload(ok);
+        region->set_generation(reloads_.generation());
     }
     if (ok)
         end_drain_after_reload();

@@ -76,7 +76,7 @@ void master::on_exit(const worker_record& worker, int status) {
     }
     if (!worker.exit_expected || worker.killed_stuck) {
         if (auto* region = metrics::region::shared()) {
-            ++region->server().worker_crashes;
+            region->count_worker_crash();
         }
     }
     auto delay =
@@ -113,7 +113,7 @@ void master::respawn(unsigned index) {
         spdlog::error("cannot replace worker slot {}: {}; retrying in 1 s", index, error);
         schedule_respawn(index, 1s);
     } else if (auto* region = metrics::region::shared()) {
-        ++region->server().worker_respawns;
+        region->count_worker_respawn();
     }
 }
 

@@ -358,13 +358,26 @@ struct site_access {
     std::shared_ptr<const std::vector<htpasswd_user>> users;
 };
 
+// [sites.metrics]: the site's workers answer GET/HEAD `path` with the server-wide metrics
+// (the same exposition as the management API's /metrics), for clients in `allow`.
+struct site_metrics {
+    std::string path = "/metrics"; // starts with '/', normalised, no query
+    // Who may scrape; the loader puts loopback (127.0.0.0/8, ::1) here when allow_ips is not
+    // given. Others get 403.
+    net::address_set allow;
+    source_pos pos; // where path is written (the table's position when it is not)
+};
+
 struct site {
     std::string name;
     std::vector<std::string> hostnames;
     std::uint16_t port = 0;
     net::ip_address bind; // listener address; default 0.0.0.0
     bool is_default = false;
-    std::filesystem::path static_dir; // absolute, lexically normal
+    std::filesystem::path static_dir; // absolute, lexically normal; may be empty if api_only
+    // No static files: what no proxy route, health or metrics endpoint, CORS preflight or
+    // redirect answers gets 404.
+    bool api_only = false;
     std::vector<std::string> index_files{"index.html", "index.htm"};
     std::vector<std::pair<std::string, std::string>> headers; // in file order
     std::map<unsigned, std::filesystem::path> error_pages;    // status -> absolute path
@@ -390,6 +403,7 @@ struct site {
     // (enabled = false: the site is not limited).
     std::optional<config::rate_limit> rate_limit;
     site_cache cache;
+    std::optional<site_metrics> metrics; // set when [sites.metrics] is enabled
     source_pos pos;
 };
 

@@ -3,6 +3,7 @@
 #include "config/cache_keys.hpp"
 #include "config/compression_keys.hpp"
 #include "config/cors_keys.hpp"
+#include "config/metrics_keys.hpp"
 #include "config/proxy_keys.hpp"
 #include "config/rate_limit_keys.hpp"
 #include "config/section_keys.hpp"
@@ -160,7 +161,9 @@ const std::vector<key_entry<site_draft>>& site_keys() {
         k::custom("hostnames", read_hostnames),
         k::port("port", &site::port).mandatory(),
         k::address("bind", &site::bind),
-        k::path("static_dir", &site::static_dir).mandatory(),
+        // Required unless api_only (checked once the table is read).
+        k::path("static_dir", &site::static_dir),
+        k::flag("api_only", &site::api_only),
         k::flag("default", &site::is_default),
         k::custom("headers", read_headers),
         k::custom("security_headers",
@@ -223,7 +226,12 @@ const std::vector<key_entry<site_draft>>& site_keys() {
                       s.cache_table = read_cache(in, v, s.cache);
                       return s.cache_table;
                   }),
-        k::not_yet("api_only", "'api_only'", "management API"),
+        k::custom("metrics",
+                  [](value_reader& in, const toml::node& v, site_draft& s) {
+                      const std::string what =
+                          s.name.empty() ? std::string("site") : "site '" + s.name + "'";
+                      return read_site_metrics(in, v, s.metrics, what);
+                  }),
     };
     return table;
 }
@@ -247,9 +255,11 @@ void read_site(value_reader& in, const toml::table& t, snapshot& config, positio
         require("name");
     if (!s.primary && !s.hostnames_given)
         require("hostname");
-    for (std::string_view key : {"port", "static_dir"})
-        if (std::find(missing.begin(), missing.end(), key) != missing.end())
-            require(key);
+    if (std::find(missing.begin(), missing.end(), "port") != missing.end())
+        require("port");
+    if (!s.api_only && !t.contains("static_dir"))
+        out.error(s.pos, what + " is missing the required key 'static_dir' (or api_only = true "
+                                "for a site that serves no files)");
 
     if (s.primary && !s.primary->empty()) {
         s.hostnames.push_back(*s.primary);
@@ -273,12 +283,28 @@ void read_site(value_reader& in, const toml::table& t, snapshot& config, positio
     if (s.proxy_table)
         s.proxy = finish_proxy(*s.proxy_table, what, out);
 
-    if (!s.static_dir.empty()) {
-        for (const auto& [status, file, page_pos] : s.pages) {
-            const fs::path p(file);
-            s.error_pages[status] = normal_path(p.is_absolute() ? p : s.static_dir / p);
-            at.error_pages[status] = page_pos;
+    if (s.api_only) {
+        // These only change how static files are served, and an api_only site serves none.
+        for (std::string_view key : {"fallback", "enable_directory_listing", "index_files"})
+            if (const auto it = at.keys.find(key); it != at.keys.end())
+                out.warning(it->second,
+                            what + ": " + std::string(key) + " has no effect with api_only = true");
+    }
+    for (const auto& [status, file, page_pos] : s.pages) {
+        const fs::path p(file);
+        if (p.is_absolute()) {
+            s.error_pages[status] = normal_path(p);
+        } else if (!s.static_dir.empty()) {
+            s.error_pages[status] = normal_path(s.static_dir / p);
+        } else {
+            // An api_only site without static_dir (a missing static_dir is reported above).
+            if (s.api_only)
+                out.error(page_pos, "error_pages." + std::to_string(status) + ": '" + file +
+                                        "' is relative, and the site has no static_dir to "
+                                        "resolve it against; write an absolute path");
+            continue;
         }
+        at.error_pages[status] = page_pos;
     }
     if (s.rate_limit)
         s.rate_limit->bucket = net::rate_bucket(s.name);

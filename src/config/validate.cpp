@@ -2,6 +2,8 @@
 // redirects) and filesystem checks, which also load the certificates of the TLS sites.
 #include "config/validate.hpp"
 
+#include "config/metrics_keys.hpp"
+
 #include "tls/certificate.hpp"
 #include "tls/context.hpp"
 #include "tls/ticket_keys.hpp"
@@ -24,16 +26,6 @@ namespace fs = std::filesystem;
 // A position to point at: the key if it was written, else the site's [[sites]] header.
 const source_pos& or_site(const site_positions& where, std::string_view key, const site& s) {
     return position(where.keys, key, s.pos);
-}
-
-// " (line N)" naming `other` in a message about `here`; the file too when it is another one
-// (a site in an included file).
-std::string line_of(const source_pos& other, const source_pos& here) {
-    if (other.line <= 0)
-        return {};
-    if (other.file != here.file)
-        return " (" + other.file + ":" + std::to_string(other.line) + ")";
-    return " (line " + std::to_string(other.line) + ")";
 }
 
 bool readable(const fs::path& p, int mode) {
@@ -230,6 +222,14 @@ void load_tls(site& s, const ssl_positions& at, report& out) {
 
 } // namespace
 
+std::string line_of(const source_pos& other, const source_pos& here) {
+    if (other.line <= 0)
+        return {};
+    if (other.file != here.file)
+        return " (" + other.file + ":" + std::to_string(other.line) + ")";
+    return " (line " + std::to_string(other.line) + ")";
+}
+
 void validate_sites(snapshot& config, const positions& where, report& out) {
     auto& sites = config.sites;
 
@@ -303,6 +303,7 @@ void validate_sites(snapshot& config, const positions& where, report& out) {
 
     check_tls_per_port(sites, where, port_owner, out);
     check_redirects(sites, where, out);
+    check_metrics_paths(config, out);
 
     std::set<listen_address> listeners;
     for (const site& s : sites)
@@ -336,9 +337,10 @@ void check_filesystem(snapshot& config, const positions& where, report& out) {
         const site_positions& at = where.sites[i];
         if (s.tls)
             load_tls(s, at.ssl, out);
-        if (s.static_dir.empty())
-            continue; // already reported as missing
-        if (check_static_dir(s, or_site(at, "static_dir", s), out)) {
+        // No static_dir: an api_only site, or already reported as missing. An api_only site
+        // with one serves none of its files, so only the directory itself is checked.
+        if (!s.static_dir.empty() && check_static_dir(s, or_site(at, "static_dir", s), out) &&
+            !s.api_only) {
             std::error_code ec;
             const bool has_index =
                 std::any_of(s.index_files.begin(), s.index_files.end(), [&](const std::string& f) {

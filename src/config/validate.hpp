@@ -60,6 +60,10 @@ struct positions {
     key_positions management;
 };
 
+// " (line N)" naming `other` in a message about `here`; the file too when it is another one
+// (a site in an included file).
+std::string line_of(const source_pos& other, const source_pos& here);
+
 // Site names unique, one bind address per port, (hostname, port) pairs unique, at most one
 // explicit default per port (else the first site on the port becomes its default), TLS and
 // plain sites never on one port, redirect_to_https only where an HTTPS site serves the names;

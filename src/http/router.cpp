@@ -1,5 +1,5 @@
-// Routing (see router.hpp): Host/authority check, vhost lookup, target form, method, then the
-// health endpoint before the static files, in the order the checks were always made.
+// Routing (see router.hpp): Host/authority check, vhost lookup, target form, then the health
+// endpoint, the metrics endpoint, the proxy routes, the method check and the static files.
 #include "http/router.hpp"
 
 #include "config/model.hpp"
@@ -22,7 +22,7 @@ route_decision error(std::size_t site, unsigned status, bool close) {
 } // namespace
 
 route_decision route(const vhost_table& vhosts, std::string_view health_path,
-                     const request_head& head, proxy_table proxies) {
+                     const request_head& head, site_route_table sites) {
     namespace bhttp = boost::beast::http;
     const bool head_request = head.method == bhttp::verb::head;
 
@@ -83,7 +83,21 @@ route_decision route(const vhost_table& vhosts, std::string_view health_path,
         }
     }
 
-    if (site < proxies.size() && proxies[site] != nullptr) {
+    const site_routes none;
+    const site_routes& routes = site < sites.size() ? sites[site] : none;
+    if (!routes.metrics_path.empty() && d.path == routes.metrics_path) {
+        // Before the proxy routes (the loader refuses a route on this very path).
+        if (get_or_head) {
+            d.kind = route_kind::metrics;
+        } else {
+            d.kind = route_kind::error;
+            d.status = 405;
+            d.allow_header = true;
+        }
+        return d;
+    }
+
+    if (routes.proxy != nullptr) {
         // Matched without dot segments, so "/api/../admin" cannot reach an upstream as /api.
         auto clean = proxy::remove_dot_segments(d.path);
         if (!clean) {
@@ -92,7 +106,7 @@ route_decision route(const vhost_table& vhosts, std::string_view health_path,
             d.close = true;
             return d;
         }
-        if (const auto* r = proxy::match_route(*proxies[site], *clean)) {
+        if (const auto* r = proxy::match_route(*routes.proxy, *clean)) {
             d.kind = route_kind::proxy;
             d.proxy_route = r;
             d.proxy_path = std::move(*clean);
@@ -100,6 +114,12 @@ route_decision route(const vhost_table& vhosts, std::string_view health_path,
         }
     }
 
+    if (routes.api_only) {
+        // Nothing on disk is served, whatever the method: the path names nothing here.
+        d.kind = route_kind::error;
+        d.status = 404;
+        return d;
+    }
     if (!get_or_head) {
         d.kind = route_kind::error;
         d.status = 405;

@@ -1,6 +1,6 @@
 // Request routing as a pure function: which site (listener + Host), and what answers the
-// request (health endpoint, the site's static files, or an error status decided here). The
-// session executes the decision; a reverse proxy will be one more route_kind.
+// request (health or metrics endpoint, a proxy route, the site's static files, or an error
+// status decided here). The session executes the decision.
 #pragma once
 
 #include "http/request_parser.hpp"
@@ -21,6 +21,7 @@ namespace bws::http {
 enum class route_kind {
     health,          // the health path (or health path + "/")
     health_detailed, // health path + "/detailed"
+    metrics,         // the site's [sites.metrics] path, GET or HEAD: the server-wide metrics
     static_files,    // the site's static handler
     proxy,           // a [[sites.proxy.routes]] entry: forwarded to its upstream pool
     error,           // answer `status` with the site's error page
@@ -47,14 +48,22 @@ struct route_decision {
     std::string proxy_path;
 };
 
-// The [sites.proxy] of each site by index (null: the site does not proxy).
-using proxy_table = std::span<const config::site_proxy* const>;
+// What the router needs of a site beyond its host names.
+struct site_routes {
+    const config::site_proxy* proxy = nullptr; // null: the site does not proxy
+    std::string_view metrics_path;             // empty: no [sites.metrics]
+    bool api_only = false;                     // no static files: 404 instead
+};
+
+// Each site's routes by index (a shorter table: the other sites have none of them).
+using site_route_table = std::span<const site_routes>;
 
 // `vhosts` is the table of the listener the request arrived on; `health_path` is the
-// configured one (empty: no health endpoint); `proxies` the sites' proxy routes, checked after
-// the health endpoint and before the method check (a proxied path takes any method). The
-// views in the result point into `head`.
+// configured one (empty: no health endpoint). After the health endpoint come the site's
+// metrics path (GET/HEAD; 405 otherwise), then its proxy routes (any method), then the method
+// check and the static files (404 for an api_only site). The views in the result point into
+// `head`.
 route_decision route(const vhost_table& vhosts, std::string_view health_path,
-                     const request_head& head, proxy_table proxies = {});
+                     const request_head& head, site_route_table sites = {});
 
 } // namespace bws::http

@@ -67,7 +67,7 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         server_header_ = fmt::format("Server: bws/{}\r\n", BWS_VERSION);
 
     sites_.resize(config_->sites.size());
-    proxies_.resize(config_->sites.size(), nullptr);
+    routes_.resize(config_->sites.size());
     for (std::size_t i = 0; i < config_->sites.size(); ++i) {
         const auto& site = config_->sites[i];
         auto& runtime = sites_[i];
@@ -76,8 +76,13 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
         const auto* region = metrics::region::shared();
         runtime.metrics_site = region ? region->find_site(site.name) : metrics::other_site;
         log::site_scope scope(site.name);
-        runtime.files = std::make_unique<files::static_handler>(site, config_->server.limits,
-                                                                file_cache_, compressed_cache_);
+        // The router never sends an api_only site's requests to the static files.
+        if (!site.api_only)
+            runtime.files = std::make_unique<files::static_handler>(site, config_->server.limits,
+                                                                    file_cache_, compressed_cache_);
+        routes_[i].api_only = site.api_only;
+        if (site.metrics)
+            routes_[i].metrics_path = site.metrics->path;
         for (const auto& [name, value] : site.headers) {
             runtime.header_block += fmt::format("{}: {}\r\n", name, value);
             runtime.header_names.push_back(lower(name));
@@ -115,12 +120,13 @@ server::server(asio::io_context& io, config::snapshot_ptr config,
             runtime.cors = make_cors_plan(*site.cors);
         if (site.proxy) {
             runtime.upstreams = std::make_unique<proxy::site_upstreams>(*site.proxy, site.name);
-            proxies_[i] = &*site.proxy;
+            routes_[i].proxy = &*site.proxy;
             keep_fields_ = true;
         }
-        spdlog::info("site {} ready: {} on {}, root {}", site.name, fmt::join(site.hostnames, ", "),
+        spdlog::info("site {} ready: {} on {}, {}", site.name, fmt::join(site.hostnames, ", "),
                      config::listen_address{site.bind, site.port}.to_string(),
-                     site.static_dir.string());
+                     site.api_only ? std::string("api only (no static files)")
+                                   : "root " + site.static_dir.string());
         if (runtime.access_log && std::find(distinct_logs_.begin(), distinct_logs_.end(),
                                             runtime.access_log) == distinct_logs_.end())
             distinct_logs_.push_back(runtime.access_log);

@@ -57,7 +57,7 @@ class session_base;
 // Everything a session needs to answer for one site, prepared once per generation.
 struct site_runtime {
     const config::site* config = nullptr;
-    std::unique_ptr<files::static_handler> files;
+    std::unique_ptr<files::static_handler> files;     // null for an api_only site
     std::string header_block;                         // "Name: value\r\n" for every site header
     std::vector<std::string> header_names;            // lower-case, to let them override ours
     std::map<unsigned, std::string> error_pages;      // status -> page body
@@ -119,8 +119,8 @@ public:
     const config::limits& limits() const { return config_->server.limits; }
     site_runtime& site(std::size_t index) { return sites_[index]; }
     const vhost_table& vhosts(std::size_t listener) const { return listeners_[listener].vhosts; }
-    // Each site's [sites.proxy] by index (null for sites that do not proxy), for route().
-    proxy_table proxies() const { return proxies_; }
+    // Each site's proxy routes, metrics path and api_only by index, for route().
+    site_route_table routes() const { return routes_; }
     // Whether requests keep every header field: some site proxies them.
     bool keep_fields() const { return keep_fields_; }
     std::size_t default_site(std::size_t listener) const;
@@ -132,6 +132,9 @@ public:
     const std::string& date_header(); // "Date: ...\r\n", refreshed once a second
     const std::string& server_header() const { return server_header_; }
     response health_response(bool detailed);
+    // The server-wide metrics (every worker's slot summed), as the management API's /metrics
+    // gives them: OpenMetrics when `accept` asks for it, the Prometheus text format otherwise.
+    response metrics_response(std::string_view accept) const;
     std::string next_request_id();
     std::list<session_base*>::iterator register_session(session_base* s);
     void unregister_session(std::list<session_base*>::iterator position);
@@ -164,7 +167,7 @@ private:
     std::shared_ptr<files::file_cache> file_cache_;
     std::shared_ptr<content::compressed_cache> compressed_cache_; // bodies compressed on the fly
     std::vector<site_runtime> sites_;
-    std::vector<const config::site_proxy*> proxies_;
+    std::vector<site_routes> routes_;
     bool keep_fields_ = false;
     std::vector<listener_runtime> listeners_;
     server_options options_;

@@ -254,7 +254,7 @@ void session<Stream>::handle_request() {
     phase_ = phase::writing;
 
     auto decision = route(server_.vhosts(listener_), server_.config().server.health_path, head,
-                          server_.proxies());
+                          server_.routes());
     if (!check_tls_site(decision))
         return;
     site_ = decision.site;
@@ -297,6 +297,14 @@ void session<Stream>::handle_request() {
     case route_kind::health_detailed:
         return respond(server_.health_response(decision.kind == route_kind::health_detailed), site_,
                        decision.head);
+    case route_kind::metrics: {
+        if (metrics_allowed())
+            return respond(server_.metrics_response(head.accept), site_, decision.head);
+        response r; // as [sites.access] refuses an address
+        r.status = 403;
+        r.use_error_page = true;
+        return respond(std::move(r), site_, decision.head);
+    }
     case route_kind::static_files:
     case route_kind::proxy:
         break;

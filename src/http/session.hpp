@@ -82,6 +82,9 @@ private:
     void resolve_forwarded_client(const request_head& head);
     // [sites.access] (session_access.cpp): false when it answered (403, 401).
     bool check_access(const route_decision& decision, const request_head& head);
+    // Whether the client (behind trusted proxies, as for [sites.access]) is in the site's
+    // [sites.metrics] allow_ips (session_access.cpp).
+    bool metrics_allowed() const;
     // [security.rate_limiting] / [sites.rate_limit]: answers 429 with Retry-After when the
     // client is over the limit of the request's site; false when the request goes on
     // (session_rate_limit.cpp).

@@ -1,5 +1,6 @@
 // [sites.access] on the session: the client address behind trusted proxies, IP allow/deny
-// rules (403) and basic auth (401), checked before anything else is done for a request.
+// rules (403) and basic auth (401), checked before anything else is done for a request; and
+// the allow_ips of [sites.metrics].
 #include "http/access_policy.hpp"
 #include "http/auth_cache.hpp"
 #include "http/client_address.hpp"
@@ -51,9 +52,22 @@ bool session<Stream>::check_access(const route_decision& decision, const request
     return false;
 }
 
+template <class Stream>
+bool session<Stream>::metrics_allowed() const {
+    const auto& metrics = server_.site(site_).config->metrics;
+    if (!metrics)
+        return false; // the router sends no request here then
+    // Unlike [sites.access], an address that does not parse is refused: the figures are the
+    // whole server's, and the default admits loopback only.
+    const auto client =
+        net::ip_address::parse(forwarded_client_.empty() ? client_address_ : forwarded_client_);
+    return client && metrics->allow.contains(*client);
+}
+
 #define BWS_SESSION_ACCESS(Stream)                                                                 \
     template void session<Stream>::resolve_forwarded_client(const request_head&);                  \
-    template bool session<Stream>::check_access(const route_decision&, const request_head&);
+    template bool session<Stream>::check_access(const route_decision&, const request_head&);       \
+    template bool session<Stream>::metrics_allowed() const;
 BWS_SESSION_ACCESS(plain_stream)
 BWS_SESSION_ACCESS(tls_stream)
 #undef BWS_SESSION_ACCESS

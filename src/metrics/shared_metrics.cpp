@@ -2,8 +2,10 @@
 // the summing scrape. See shared_metrics.hpp.
 #include "metrics/shared_metrics.hpp"
 
+#include <sched.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <new>
@@ -35,6 +37,22 @@ void add_into(site_cells& into, const site_cells& from) {
     const auto* in = words(from);
     for (std::size_t i = 0; i < counter_words; ++i)
         out[i] += ref(in[i]).load(std::memory_order_relaxed);
+}
+
+// release_slot()'s moves: atomic stores, since workers may be scraping the region meanwhile
+// (the master is the only writer of retired_ and of a dead worker's slot).
+void store(std::uint64_t& cell, std::uint64_t value) {
+    ref(cell).store(value, std::memory_order_relaxed);
+}
+void move_into(site_cells& into, site_cells& from) {
+    auto* out = words(into);
+    auto* in = words(from);
+    for (std::size_t i = 0; i < counter_words; ++i) {
+        if (in[i] == 0)
+            continue; // most cells of most sites: no write, no page made resident
+        store(out[i], out[i] + in[i]);
+        store(in[i], 0);
+    }
 }
 
 bool any(const site_cells& cells) {
@@ -134,16 +152,35 @@ void region::release_slot(std::size_t slot) {
     if (slot == 0 || slot >= slot_count)
         return;
     auto& cells = slots_[slot];
-    // The worker is dead: nobody writes this slot now, and the scrape runs on this thread.
-    for (std::size_t s = 0; s <= max_sites; ++s) {
-        add_into(retired_.sites[s], cells.sites[s]);
-        std::memset(&cells.sites[s], 0, sizeof(site_cells));
-    }
-    retired_.log_lines_dropped += cells.log_lines_dropped;
-    cells.log_lines_dropped = 0;
-    cells.open_connections = 0;
-    cells.idle_connections = 0;
+    // The worker is dead: nobody writes this slot now. Scrapes in other processes see the
+    // sequence odd, or changed once they are done, and read again.
+    const auto seq = ref(release_seq_).load(std::memory_order_relaxed);
+    ref(release_seq_).store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    for (std::size_t s = 0; s <= max_sites; ++s)
+        move_into(retired_.sites[s], cells.sites[s]);
+    store(retired_.log_lines_dropped, retired_.log_lines_dropped + cells.log_lines_dropped);
+    store(cells.log_lines_dropped, 0);
+    ref(release_seq_).store(seq + 2, std::memory_order_release);
+    set_gauge(cells.open_connections, 0);
+    set_gauge(cells.idle_connections, 0);
     ref(taken_[slot]).store(0);
+}
+
+void region::count_reload(bool ok) {
+    add(ok ? server_.reloads_ok : server_.reloads_failed);
+}
+
+void region::count_worker_crash() {
+    add(server_.worker_crashes);
+}
+
+void region::count_worker_respawn() {
+    add(server_.worker_respawns);
+}
+
+void region::set_generation(std::uint64_t generation) {
+    ref(server_.generation).store(generation, std::memory_order_relaxed);
 }
 
 totals region::scrape() const {
@@ -161,14 +198,51 @@ totals region::scrape() const {
             out.idle_connections += ref(cells.idle_connections).load(std::memory_order_relaxed);
         }
     };
-    fold(retired_, false);
-    for (std::size_t i = 0; i < used && i < slot_count; ++i)
-        fold(slots_[i], true);
+    // A release moves a slot's counts into retired_ in a few microseconds; a scrape that saw
+    // part of a move is thrown away and read again.
+    const auto read_all = [&] {
+        out.log_lines_dropped = 0;
+        out.open_connections = 0;
+        out.idle_connections = 0;
+        std::fill(sums.begin(), sums.end(), site_cells{});
+        fold(retired_, false);
+        for (std::size_t i = 0; i < used && i < slot_count; ++i)
+            fold(slots_[i], true);
+    };
+    // Releases only happen when workers exit, so a retry soon reads a quiet region. The one
+    // wait that could last is a sequence left odd by a master killed during a release (its
+    // workers are about to exit then): after that many looks at the same odd value, what is
+    // there is shown.
+    constexpr int max_stuck_looks = 10000;
+    std::uint32_t odd_seen = 0;
+    int stuck_looks = 0;
+    for (;;) {
+        const auto seq = ref(release_seq_).load(std::memory_order_acquire);
+        if ((seq & 1U) != 0) {
+            stuck_looks = seq == odd_seen ? stuck_looks + 1 : 0;
+            odd_seen = seq;
+            if (stuck_looks < max_stuck_looks) {
+                sched_yield();
+                continue;
+            }
+            read_all();
+            break;
+        }
+        read_all();
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (ref(release_seq_).load(std::memory_order_relaxed) == seq)
+            break;
+    }
     for (std::size_t s = 0; s < named; ++s)
         out.sites.push_back({std::string(names_[s]), sums[s]});
     if (any(sums[other_site]))
         out.sites.push_back({"other", sums[other_site]});
-    out.server = server_;
+    out.server.reloads_ok = load(server_.reloads_ok);
+    out.server.reloads_failed = load(server_.reloads_failed);
+    out.server.worker_crashes = load(server_.worker_crashes);
+    out.server.worker_respawns = load(server_.worker_respawns);
+    out.server.generation = load(server_.generation);
+    out.server.start_time_s = server_.start_time_s; // written before the first fork
     // A connection counted open by one process and closed after a fork by another would make
     // the sum negative only transiently; never show that.
     if (out.open_connections < 0)

@@ -61,7 +61,8 @@ struct slot_cells {
     std::int64_t idle_connections;
 };
 
-// What the master counts itself.
+// What the master counts itself (through the region's count_* and set_generation, so that a
+// worker answering [sites.metrics] reads them as the master's own scrape does).
 struct server_cells {
     std::uint64_t reloads_ok;
     std::uint64_t reloads_failed;
@@ -101,9 +102,18 @@ public:
     // process without one: single-process mode, and workers beyond slot_count).
     std::size_t claim_slot();
     // After the slot's worker exited: adds its counters to the retired accumulator, clears
-    // its gauges and frees it. Only the master calls this and scrape(), from one thread.
+    // its gauges and frees it. Only the master calls this, from one thread.
     void release_slot(std::size_t slot);
 
+    // The master's own counters (one writer; any process may scrape meanwhile).
+    void count_reload(bool ok);
+    void count_worker_crash();
+    void count_worker_respawn();
+    void set_generation(std::uint64_t generation);
+
+    // The sums of every slot. The master calls it (management API), and so does a worker
+    // (a site's [sites.metrics]) while the master may be releasing a slot: a scrape that
+    // overlaps a release is read again, so it never counts a slot twice or not at all.
     totals scrape() const;
 
     // The slot this process writes (set in a forked worker).
@@ -112,13 +122,15 @@ public:
     static slot_cells* current();
     // The cells of slot `slot` (what a worker given that slot writes).
     slot_cells* cells(std::size_t slot) { return slot < slot_count ? &slots_[slot] : nullptr; }
-    server_cells& server() { return server_; }
 
 private:
     char names_[max_sites][max_site_name + 1];
     std::uint32_t site_count_;
     std::uint32_t high_water_; // slots [0, high_water_) have been used
     std::uint8_t taken_[slot_count];
+    // Odd while release_slot() moves a slot into retired_ (a sequence lock: scrape() retries
+    // when it changed under it).
+    std::uint32_t release_seq_;
     server_cells server_;
     slot_cells retired_;
     slot_cells slots_[slot_count];

@@ -76,7 +76,8 @@ hostname = "localhost"
 port = 8080
 static_dir = "missing-dir"
 colour = "blue"
-api_only = true
+[sites.ssl]
+auto_cert = true
 )");
     bws_process p;
     EXPECT_EQ(p.run({"--config-check", file}), 1);

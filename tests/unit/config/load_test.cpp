@@ -719,9 +719,8 @@ auto_cert = true
 enabled = true
 )");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.errors.size(), 4u) << all(r.errors);
+    EXPECT_EQ(r.errors.size(), 3u) << all(r.errors); // api_only = false is a key now
     expect_at(find_one(r.errors, "[performance] is not supported"), 7, 2);
-    expect_at(find_one(r.errors, "'api_only' is not supported yet (management API)"), 15, 1);
     expect_at(find_one(r.errors, "'auto_cert' is not supported yet"), 18, 1);
     expect_at(find_one(r.errors, "unknown table 'cachexx'"), 20, 8);
 }

@@ -174,7 +174,8 @@ TEST_F(Router, ProxyRoutesTakeAnyMethodAfterTheHealthPath) {
     bws::config::proxy_route api;
     api.path = "/api";
     proxy.routes.push_back(api);
-    std::vector<const bws::config::site_proxy*> proxies{nullptr, &proxy, nullptr, nullptr};
+    std::vector<bws::http::site_routes> proxies(4);
+    proxies[1].proxy = &proxy;
 
     auto h = get("/api/users?id=7");
     h.method = verb::post;
@@ -199,7 +200,8 @@ TEST_F(Router, ProxyRoutesMatchWithoutDotSegments) {
     bws::config::proxy_route api;
     api.path = "/api";
     proxy.routes.push_back(api);
-    std::vector<const bws::config::site_proxy*> proxies{nullptr, &proxy};
+    std::vector<bws::http::site_routes> proxies(2);
+    proxies[1].proxy = &proxy;
     auto d = route(vhosts_, "/health", get("/x/../api/y"), proxies);
     EXPECT_EQ(d.kind, route_kind::proxy);
     EXPECT_EQ(d.proxy_path, "/api/y");
@@ -208,6 +210,64 @@ TEST_F(Router, ProxyRoutesMatchWithoutDotSegments) {
     d = route(vhosts_, "/health", get("/../api"), proxies);
     EXPECT_EQ(d.status, 400u);
     EXPECT_TRUE(d.close);
+}
+
+TEST_F(Router, MetricsPathIsAnsweredBeforeTheProxyRoutesOnGetAndHead) {
+    bws::config::site_proxy proxy;
+    bws::config::proxy_route all;
+    all.path = "/";
+    proxy.routes.push_back(all);
+    std::vector<bws::http::site_routes> sites(2);
+    sites[1].proxy = &proxy;
+    sites[1].metrics_path = "/metrics";
+
+    auto d = route(vhosts_, "/health", get("/metrics?x=1"), sites);
+    EXPECT_EQ(d.kind, route_kind::metrics);
+    EXPECT_EQ(d.site, 1u);
+    auto h = get("/metrics");
+    h.method = verb::head;
+    d = route(vhosts_, "/health", h, sites);
+    EXPECT_EQ(d.kind, route_kind::metrics);
+    EXPECT_TRUE(d.head);
+    // Other methods: 405 with Allow, not the upstream.
+    h.method = verb::post;
+    d = route(vhosts_, "/health", h, sites);
+    EXPECT_EQ(d.kind, route_kind::error);
+    EXPECT_EQ(d.status, 405u);
+    EXPECT_TRUE(d.allow_header);
+    // Only that exact path; the rest goes on to the proxy, and the health path stays first.
+    EXPECT_EQ(route(vhosts_, "/health", get("/metrics/x"), sites).kind, route_kind::proxy);
+    EXPECT_EQ(route(vhosts_, "/health", get("/metricsx"), sites).kind, route_kind::proxy);
+    EXPECT_EQ(route(vhosts_, "/health", get("/health"), sites).kind, route_kind::health);
+    // A site without [sites.metrics] (the default site, 3) serves the path as a file.
+    EXPECT_EQ(route(vhosts_, "/health", get("/metrics", "other.test"), sites).kind,
+              route_kind::static_files);
+}
+
+TEST_F(Router, ApiOnlySiteAnswers404WhereTheStaticFilesWouldAnswer) {
+    bws::config::site_proxy proxy;
+    bws::config::proxy_route api;
+    api.path = "/api";
+    proxy.routes.push_back(api);
+    std::vector<bws::http::site_routes> sites(2);
+    sites[1].proxy = &proxy;
+    sites[1].metrics_path = "/stats";
+    sites[1].api_only = true;
+
+    for (const char* target : {"/", "/index.html", "/apix"}) {
+        auto d = route(vhosts_, "/health", get(target), sites);
+        EXPECT_EQ(d.kind, route_kind::error) << target;
+        EXPECT_EQ(d.status, 404u) << target;
+        EXPECT_FALSE(d.allow_header) << target;
+        EXPECT_FALSE(d.close) << target;
+    }
+    // Any method: 404, not 405 (there is no resource to allow GET on).
+    auto h = get("/file");
+    h.method = verb::delete_;
+    EXPECT_EQ(route(vhosts_, "/health", h, sites).status, 404u);
+    EXPECT_EQ(route(vhosts_, "/health", get("/api/x"), sites).kind, route_kind::proxy);
+    EXPECT_EQ(route(vhosts_, "/health", get("/health"), sites).kind, route_kind::health);
+    EXPECT_EQ(route(vhosts_, "/health", get("/stats"), sites).kind, route_kind::metrics);
 }
 
 } // namespace

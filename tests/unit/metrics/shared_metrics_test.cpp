@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <vector>
+
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +151,70 @@ TEST(SharedMetrics, CountHelpersWriteThisProcessSlotOfTheSharedRegion) {
                                   ? 0
                                   : before.sites.back().cells.requests[0][1];
     EXPECT_EQ(t.sites.back().cells.requests[0][1], other_before + 1);
+}
+
+// What a worker answering [sites.metrics] relies on: a scrape in another process while the
+// master releases slots never counts a slot twice or not at all, and the master's own
+// counters reach it. Every slot holds counts, so a scrape is long (it reads them all) and a
+// release in its middle, if not detected, would show a total that is not the constant one.
+TEST(SharedMetrics, ScrapesInAnotherProcessSeeReleasesWholeAndTheMastersCounters) {
+    fresh_region f;
+    ASSERT_NE(f.r, nullptr);
+    const auto site = f.r->register_site("www");
+    for (std::size_t i = 1; i < max_sites; ++i)
+        f.r->register_site("s" + std::to_string(i));
+    std::vector<std::size_t> slots;
+    for (auto slot = f.r->claim_slot(); slot != 0; slot = f.r->claim_slot()) {
+        slots.push_back(slot);
+        add(f.r->cells(slot)->sites[site].requests[0][1], 1000);
+    }
+    ASSERT_EQ(slots.size(), slot_count - 1);
+    const std::uint64_t total = 1000 * slots.size();
+    void* shared_flags =
+        ::mmap(nullptr, 2 * sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(shared_flags, MAP_FAILED);
+    auto* flags = static_cast<int*>(shared_flags);
+    std::atomic_ref<int> started(flags[0]);
+    std::atomic_ref<int> done(flags[1]);
+
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        // Exit codes: 0 fine, 1 a wrong total during the releases, 2 after them, 3 the
+        // master's counters not seen.
+        started.store(1);
+        while (done.load() == 0)
+            if (requests(f.r->scrape(), "www", method_class::get, 1) != total)
+                _exit(1);
+        const auto t = f.r->scrape();
+        if (requests(t, "www", method_class::get, 1) != total)
+            _exit(2);
+        if (t.server.reloads_ok != 2 || t.server.reloads_failed != 1 ||
+            t.server.worker_crashes != 1 || t.server.worker_respawns != 1 ||
+            t.server.generation != 3)
+            _exit(3);
+        _exit(0);
+    }
+    while (started.load() == 0)
+        sched_yield();
+    for (const auto slot : slots) {
+        f.r->release_slot(slot); // its counts move into the retired totals
+        ::usleep(500);           // a scrape may also complete between releases
+    }
+    f.r->count_reload(true);
+    f.r->count_reload(true);
+    f.r->count_reload(false);
+    f.r->count_worker_crash();
+    f.r->count_worker_respawn();
+    f.r->set_generation(3);
+    done.store(1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ::munmap(shared_flags, 2 * sizeof(int));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: a wrong total during the releases, 2: after them, "
+                                         "3: the master's counters were not seen";
+    EXPECT_EQ(requests(f.r->scrape(), "www", method_class::get, 1), total);
 }
 
 } // namespace
