@@ -1,6 +1,8 @@
 // base64url encoding and decoding (see base64url.hpp).
 #include "acme/base64url.hpp"
 
+#include "text/base64.hpp"
+
 #include <array>
 #include <cstdint>
 
@@ -56,27 +58,7 @@ std::string base64url_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1)
-        return std::nullopt;
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : text) {
-        const int v = value_of(c);
-        if (v < 0)
-            return std::nullopt;
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xff);
-        }
-    }
-    // The leftover bits of the last character must be zero (canonical encoding).
-    if ((acc & ((1U << bits) - 1)) != 0)
-        return std::nullopt;
-    return out;
+    return text::base64_decode(text, text::base64_alphabet::url);
 }
 
 bool is_base64url_token(std::string_view token) noexcept {

@@ -3,6 +3,7 @@
 
 #include "files/path.hpp"
 #include "http/header_text.hpp"
+#include "text/base64.hpp"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -13,44 +14,6 @@
 #include <memory>
 
 namespace bws::http {
-
-namespace {
-
-// Strict base64 (RFC 4648 §4): the standard alphabet, '=' padding only at the end.
-std::optional<std::string> decode_base64(std::string_view in) {
-    static constexpr auto table = [] {
-        std::array<std::uint8_t, 256> t{};
-        t.fill(0xff); // not in the alphabet
-        constexpr std::string_view alphabet =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (std::size_t i = 0; i < alphabet.size(); ++i)
-            t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::uint8_t>(i);
-        return t;
-    }();
-    if (in.size() % 4 != 0)
-        return std::nullopt;
-    std::size_t pad = 0;
-    while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=')
-        ++pad;
-    std::string out;
-    out.reserve(in.size() / 4 * 3);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (std::size_t i = 0; i < in.size() - pad; ++i) {
-        const std::uint8_t v = table[static_cast<unsigned char>(in[i])];
-        if (v == 0xff)
-            return std::nullopt;
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xff));
-        }
-    }
-    return out;
-}
-
-} // namespace
 
 bool address_allowed(const config::site_access& access, const net::ip_address& client) {
     if (access.deny.contains(client))
@@ -84,7 +47,7 @@ std::optional<basic_credentials> parse_basic_credentials(std::string_view author
         token.remove_prefix(1);
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
         token.remove_suffix(1);
-    auto decoded = decode_base64(token);
+    auto decoded = text::base64_decode(token, text::base64_alphabet::standard);
     if (!decoded)
         return std::nullopt;
     const auto colon = decoded->find(':');
